@@ -1,0 +1,73 @@
+"""The library entry point: `check(...) -> Report`, everything the CLI does without click."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from changerisk import inputs
+from changerisk.config import Config, load_config
+from changerisk.engine import build_report
+from changerisk.errors import GitError
+from changerisk.model import ChangeSet
+from changerisk.registry import all_rules, select_rules
+from changerisk.report import Report
+from changerisk.rule import Rule
+
+AI_ENV = "CHANGERISK_AI_ASSISTED"
+
+
+def read_change(
+    diff: str | None = None,
+    stdin: bytes | None = None,
+    staged: bool = False,
+    base: str | None = None,
+    cwd: str | None = None,
+) -> ChangeSet:
+    """Read the change to check: a diff file, stdin bytes, or the repository."""
+    if stdin is not None:
+        return inputs.from_diff_bytes(
+            stdin, origin="stdin", source="stdin", root=_root_or_none(cwd)
+        )
+    if diff is not None:
+        return inputs.from_diff_file(diff, root=_root_or_none(cwd))
+    if staged:
+        return inputs.from_git("staged", cwd=cwd)
+    if base:
+        return inputs.from_git("base", base=base, cwd=cwd)
+    return inputs.from_git("worktree", cwd=cwd)
+
+
+def _root_or_none(cwd: str | None) -> str | None:
+    try:
+        from changerisk.git import repo_root
+
+        return repo_root(cwd)
+    except GitError:
+        return None
+
+
+def ai_assisted_from_env() -> bool:
+    return os.environ.get(AI_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def check(
+    changeset: ChangeSet,
+    config: Config | None = None,
+    *,
+    ai_assisted: bool = False,
+    ai_sources: Sequence[str] = (),
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    rules: Sequence[type[Rule]] | None = None,
+) -> Report:
+    """Check a change and return its report. `select`/`ignore` extend the configuration's."""
+    config = config or load_config(start=Path(changeset.repo_root or os.getcwd()))
+    available = list(rules) if rules is not None else all_rules()
+    chosen = select_rules(
+        available,
+        select=tuple(select) or config.select,
+        ignore=(*config.ignore, *ignore),
+    )
+    return build_report(changeset, chosen, config, ai_assisted=ai_assisted, ai_sources=ai_sources)

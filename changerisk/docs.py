@@ -1,0 +1,77 @@
+"""Rule documentation from docstrings: one text feeds `explain`, the rule docs and tests."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+
+from changerisk.rule import Rule
+
+_SECTION = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
+_FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    summary: str
+    intro: str
+    sections: dict[str, str]
+
+    @property
+    def why(self) -> str:
+        return self.sections.get("Why it matters", "").strip()
+
+    @property
+    def bad(self) -> str:
+        return _first_fence(self.sections.get("Bad", ""), "diff")
+
+    @property
+    def good(self) -> str:
+        return _first_fence(self.sections.get("Good", ""), "diff")
+
+    @property
+    def config_toml(self) -> str:
+        return _first_fence(self.sections.get("Configuration", ""), "toml")
+
+
+def _first_fence(text: str, language: str) -> str:
+    for match in _FENCE.finditer(text):
+        if match.group(1) == language:
+            body = match.group(2)
+            if language == "diff":  # an editor may strip the space of an empty context line
+                body = "\n".join(line if line else " " for line in body.split("\n")[:-1]) + "\n"
+            return body
+    return ""
+
+
+def parse_rule_doc(rule: type[Rule]) -> RuleDoc:
+    text = inspect.cleandoc(rule.__doc__ or "")
+    summary, _, rest = text.partition("\n")
+    parts = _SECTION.split(rest)
+    intro = parts[0].strip()
+    sections = {parts[i].strip(): parts[i + 1].strip("\n") + "\n" for i in range(1, len(parts) - 1, 2)}
+    return RuleDoc(summary=summary.strip(), intro=intro, sections=sections)
+
+
+def render_markdown(rule: type[Rule]) -> str:
+    """The rule's documentation page: metadata, then the docstring sections."""
+    doc = parse_rule_doc(rule)
+    formats = ", ".join(sorted(rule.formats)) or ("whole change" if rule.scope == "changeset" else "any text file")
+    lines = [
+        f"# {rule.code} {rule.name}",
+        "",
+        doc.summary,
+        "",
+        f"- category: {rule.category.value}",
+        f"- default severity: {rule.severity.label}",
+        f"- confidence: {rule.confidence.value}",
+        f"- applies to: {formats}",
+        f"- since: {rule.since}",
+        "",
+    ]
+    if doc.intro:
+        lines += [doc.intro, ""]
+    for title, body in doc.sections.items():
+        lines += [f"## {title}", "", body.strip("\n"), ""]
+    return "\n".join(lines)

@@ -1,0 +1,111 @@
+"""Runs the selected rules over a change and turns their findings into a report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from changerisk.config import Config
+from changerisk.errors import RuleCrash
+from changerisk.model import ChangeSet, FileChange, Finding
+from changerisk.paths import matches_any
+from changerisk.registry import matches
+from changerisk.report import Report, Suppressed
+from changerisk.rule import Rule, RuleSettings
+from changerisk.scoring import adjust, verdict
+from changerisk.suppression import Suppression, covering, suppressions_in
+
+
+def run_rules(changeset: ChangeSet, rules: Sequence[type[Rule]], config: Config) -> list[Finding]:
+    """Every finding of every rule; a rule that raises stops the run with `RuleCrash`."""
+    settings = RuleSettings(critical_paths=config.critical_paths)
+    instances = [rule(settings) for rule in rules]
+    per_file = [r for r in instances if r.scope == "file"]
+    whole = [r for r in instances if r.scope == "changeset"]
+    findings: list[Finding] = []
+    for change in changeset.files:
+        for rule in per_file:
+            if rule.wants(change):
+                findings.extend(_guarded(rule, change.path, lambda r=rule, c=change: r.check(c)))
+    for rule in whole:
+        findings.extend(_guarded(rule, "the change", lambda r=rule: r.check_changeset(changeset)))
+    return findings
+
+
+def _guarded(rule: Rule, where: str, call: object) -> list[Finding]:
+    try:
+        return list(call())  # type: ignore[operator]
+    except RuleCrash:
+        raise
+    except Exception as exc:
+        raise RuleCrash(rule.code, where, exc) from exc
+
+
+def _anchored(changeset: ChangeSet, findings: Iterable[Finding]) -> list[Finding]:
+    from dataclasses import replace
+
+    by_path = {c.path: c for c in changeset.files}
+    out = []
+    for finding in findings:
+        if finding.side == "old" and not finding.anchor and finding.path in by_path:
+            finding = replace(finding, anchor=by_path[finding.path].new_position(finding.line))
+        out.append(finding)
+    return out
+
+
+def _path_ignored(finding: Finding, config: Config) -> bool:
+    return any(
+        matches(finding.code, codes) and matches_any(finding.path, (glob,))
+        for glob, codes in config.per_path_ignores
+    )
+
+
+def apply_suppressions(
+    changeset: ChangeSet, findings: list[Finding]
+) -> tuple[list[Finding], list[Suppressed]]:
+    tables: dict[str, dict[int, Suppression]] = {}
+    by_path: dict[str, FileChange] = {c.path: c for c in changeset.files}
+    kept: list[Finding] = []
+    dropped: list[Suppressed] = []
+    for finding in findings:
+        change = by_path.get(finding.path)
+        if change is None:
+            kept.append(finding)
+            continue
+        if finding.path not in tables:
+            tables[finding.path] = suppressions_in(change.new_text() or "")
+        entry = covering(finding, tables[finding.path])
+        if entry is None:
+            kept.append(finding)
+        else:
+            dropped.append(Suppressed(finding, entry.reason))
+    return kept, dropped
+
+
+def build_report(
+    changeset: ChangeSet,
+    rules: Sequence[type[Rule]],
+    config: Config,
+    ai_assisted: bool = False,
+    ai_sources: Sequence[str] = (),
+) -> Report:
+    raw = _anchored(changeset, run_rules(changeset, rules, config))
+    raw = [f for f in raw if not _path_ignored(f, config)]
+    kept, suppressed = apply_suppressions(changeset, raw)
+    unique = sorted(set(adjust(kept, config)), key=lambda f: (f.path, f.line, f.code, f.message))
+    result = verdict(unique, config, ai_assisted, ai_sources)
+    return Report(
+        level=result.level,
+        score=result.score,
+        tier=result.tier,
+        reasons=result.reasons,
+        findings=tuple(unique),
+        ai_assisted=ai_assisted,
+        ai_sources=tuple(ai_sources),
+        fail_on=config.fail_on,
+        source=changeset.source,
+        description=changeset.description,
+        files_checked=len(changeset.files),
+        rules_run=tuple(r.code for r in rules),
+        owners=result.owners,
+        suppressed=tuple(suppressed),
+    )

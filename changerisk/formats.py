@@ -1,0 +1,125 @@
+"""Format detection: which kinds of file a path (and, for YAML/JSON, its content) is.
+
+A file can carry several formats: `.github/workflows/ci.yml` is `yaml`, `github-workflow` and
+`ci`. Rules declare the formats they want; the engine calls them for files that have any.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+_BY_SUFFIX = {
+    ".tf": "terraform",
+    ".tofu": "terraform",
+    ".tfvars": "tfvars",
+    ".hcl": "hcl",
+    ".sql": "sql",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".zsh": "shell",
+    ".ksh": "shell",
+    ".py": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".tsx": "typescript",
+    ".go": "go",
+    ".java": "java",
+    ".rb": "ruby",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".toml": "toml",
+    ".md": "markdown",
+    ".rst": "docs",
+    ".txt": "text",
+    ".prisma": "prisma",
+}
+
+_BY_NAME = {
+    "dockerfile": "dockerfile",
+    "containerfile": "dockerfile",
+    "makefile": "makefile",
+    "gnumakefile": "makefile",
+    "codeowners": "codeowners",
+    "jenkinsfile": "ci",
+    "justfile": "makefile",
+}
+
+_CI_FILES = re.compile(
+    r"(^|/)(\.gitlab-ci\.ya?ml|azure-pipelines\.ya?ml|bitbucket-pipelines\.ya?ml|"
+    r"\.circleci/config\.ya?ml|\.travis\.ya?ml|buildspec\.ya?ml|cloudbuild\.ya?ml|"
+    r"\.buildkite/.*\.ya?ml|\.drone\.ya?ml|Taskfile\.ya?ml)$"
+)
+_K8S_HINT = re.compile(r"^\s*apiVersion\s*:", re.MULTILINE)
+_K8S_KIND = re.compile(r"^\s*kind\s*:\s*[A-Z]\w*", re.MULTILINE)
+_CFN_HINT = re.compile(
+    r"AWSTemplateFormatVersion|^\s*Resources\s*:\s*$|\"Resources\"\s*:|Type\s*:\s*['\"]?AWS::",
+    re.MULTILINE,
+)
+_IAM_HINT = re.compile(r"[\"']?Statement[\"']?\s*:")
+
+
+def detect_formats(path: str, sample: str = "") -> frozenset[str]:
+    """Return the formats of `path`; `sample` (any text of the file) refines YAML and JSON."""
+    p = PurePosixPath(path)
+    name = p.name.lower()
+    suffixes = [s.lower() for s in p.suffixes]
+    suffix = suffixes[-1] if suffixes else ""
+    formats: set[str] = set()
+    if name in _BY_NAME:
+        formats.add(_BY_NAME[name])
+    if name.startswith(("dockerfile.", "containerfile.")) or name.endswith(".dockerfile"):
+        formats.add("dockerfile")
+    if name.endswith(".tf.json"):
+        formats.add("terraform")
+    if suffix in _BY_SUFFIX:
+        formats.add(_BY_SUFFIX[suffix])
+    if suffix == ".mk":
+        formats.add("makefile")
+    if name.endswith((".tfstate", ".tfstate.backup")):
+        formats.add("terraform-state")
+    posix = p.as_posix()
+    parts = [part.lower() for part in p.parts]
+    if ".github" in parts and "workflows" in parts and suffix in (".yml", ".yaml"):
+        formats.update({"github-workflow", "ci"})
+    if name in ("action.yml", "action.yaml"):
+        formats.add("ci")
+    if _CI_FILES.search(posix):
+        formats.add("ci")
+    if name == "codeowners":
+        formats.add("codeowners")
+    formats.update(_migration_formats(parts, name, suffix))
+    if suffix in (".yaml", ".yml", ".json") and sample:
+        if _K8S_HINT.search(sample) and _K8S_KIND.search(sample):
+            formats.add("kubernetes")
+        if _CFN_HINT.search(sample):
+            formats.add("cloudformation")
+    if suffix == ".json" and sample and _IAM_HINT.search(sample):
+        formats.add("iam-policy")
+    if name == "chart.yaml" or ("templates" in parts and "charts" in parts):
+        formats.add("helm")
+    if name in ("kustomization.yaml", "kustomization.yml"):
+        formats.add("kustomize")
+    if sample.startswith("#!") and re.match(r"#!.*\b(ba|z|k|da)?sh\b", sample):
+        formats.add("shell")
+    return frozenset(formats)
+
+
+def _migration_formats(parts: list[str], name: str, suffix: str) -> set[str]:
+    formats: set[str] = set()
+    if "migrations" in parts and suffix == ".py" and re.match(r"\d{4}_", name):
+        formats.add("django-migration")
+    if "versions" in parts and suffix == ".py" and ("alembic" in parts or "migrations" in parts):
+        formats.add("alembic-migration")
+    if "migrate" in parts and "db" in parts and suffix == ".rb":
+        formats.add("rails-migration")
+    if suffix == ".sql" and (
+        re.match(r"[vur]\d+(\.\d+)*__", name, re.IGNORECASE)
+        or any(part in ("migrations", "migration", "migrate", "db") for part in parts)
+    ):
+        formats.add("sql-migration")
+    return formats

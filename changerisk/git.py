@@ -1,0 +1,139 @@
+"""The one module that runs git.
+
+Every call fixes the flags that user configuration could otherwise change (prefixes, colour,
+external diff drivers, path quoting, rename detection) and scrubs inherited `GIT_*` variables
+that would point git at another repository or index.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from changerisk.errors import GitError
+from changerisk.model import Commit
+
+DIFF_FLAGS = (
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "-M",
+    "--full-index",
+    "--no-relative",
+    "--ignore-submodules=none",
+)
+_CONFIG = (
+    "-c",
+    "core.quotepath=off",
+    "-c",
+    "diff.noprefix=false",
+    "-c",
+    "diff.mnemonicPrefix=false",
+    "-c",
+    "color.ui=never",
+    "-c",
+    "diff.external=",
+)
+_KEEP_ENV = {"GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL"}
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP_ENV}
+    env["LC_ALL"] = "C"
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    return env
+
+
+def run_git(args: Sequence[str], cwd: str | None = None, check: bool = True) -> bytes:
+    """Run git with the fixed configuration and return its standard output as bytes."""
+    exe = shutil.which("git")
+    if exe is None:
+        raise GitError("git is not installed or not on PATH")
+    proc = subprocess.run(
+        [exe, *_CONFIG, *args],
+        cwd=cwd,
+        env=_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        message = detail[-1] if detail else f"exit {proc.returncode}"
+        raise GitError(f"git {args[0]}: {message.removeprefix('fatal: ')}")
+    return proc.stdout
+
+
+def repo_root(cwd: str | None = None) -> str:
+    """The top of the work tree containing `cwd`, or a GitError saying there is none."""
+    try:
+        out = run_git(["rev-parse", "--show-toplevel"], cwd=cwd)
+    except GitError:
+        raise GitError(
+            "not inside a git repository: give a diff file or '-' for standard input"
+        ) from None
+    return out.decode("utf-8", "surrogateescape").strip()
+
+
+def diff_worktree(root: str) -> bytes:
+    """`git diff HEAD`: everything not yet committed, staged or not."""
+    if not _has_head(root):
+        return run_git(["diff", "--cached", *DIFF_FLAGS], cwd=root)
+    return run_git(["diff", *DIFF_FLAGS, "HEAD", "--"], cwd=root)
+
+
+def diff_staged(root: str) -> bytes:
+    """`git diff --cached`: what the next commit will contain."""
+    return run_git(["diff", "--cached", *DIFF_FLAGS], cwd=root)
+
+
+def merge_base(root: str, ref: str, head: str = "HEAD") -> str:
+    verify = run_git(
+        ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=root, check=False
+    )
+    if not verify.strip():
+        raise GitError(f"unknown revision {ref!r}: fetch it first (e.g. git fetch origin {ref})")
+    try:
+        return run_git(["merge-base", ref, head], cwd=root).decode().strip()
+    except GitError:
+        raise GitError(
+            f"no merge base between {ref} and {head}: the clone may be shallow "
+            "(fetch more history, e.g. git fetch --unshallow)"
+        ) from None
+
+
+def diff_range(root: str, base: str, head: str = "HEAD") -> bytes:
+    return run_git(["diff", *DIFF_FLAGS, base, head, "--"], cwd=root)
+
+
+def commits_in_range(root: str, base: str, head: str = "HEAD") -> tuple[Commit, ...]:
+    out = run_git(
+        ["log", "--no-color", "--format=%H%x00%an%x00%ae%x00%B%x1e", f"{base}..{head}"], cwd=root
+    ).decode("utf-8", "replace")
+    commits = []
+    for record in out.split("\x1e"):
+        record = record.strip("\n")
+        if not record:
+            continue
+        sha, name, email, message = (record.split("\x00") + ["", "", ""])[:4]
+        commits.append(Commit(sha=sha, author=name, author_email=email, message=message.strip()))
+    return tuple(commits)
+
+
+def read_blob(root: str, blob: str) -> bytes | None:
+    """The content of a blob, or None when this repository does not have it."""
+    if not blob or set(blob) == {"0"}:
+        return None
+    try:
+        return run_git(["cat-file", "blob", blob], cwd=root)
+    except GitError:
+        return None
+
+
+def _has_head(root: str) -> bool:
+    return bool(run_git(["rev-parse", "--verify", "--quiet", "HEAD"], cwd=root, check=False))

@@ -1,0 +1,95 @@
+"""Where a change comes from: a diff file, standard input, or the git repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from changerisk import git
+from changerisk.diff import parse_diff
+from changerisk.errors import GitError, InputError
+from changerisk.model import ChangeSet, Commit, FileChange, Status, TextLoader
+
+MAX_INPUT_BYTES = 512 * 1024 * 1024
+
+
+def from_diff_file(path: str, root: str | None = None) -> ChangeSet:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a diff file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    return from_diff_bytes(data, origin=path, source="diff", root=root)
+
+
+def from_diff_bytes(data: bytes, origin: str, source: str, root: str | None = None) -> ChangeSet:
+    """A change from diff bytes; inside a repository, full texts come from its blobs."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{origin}: larger than {MAX_INPUT_BYTES // 2**20} MiB")
+    files = parse_diff(data, origin=origin)
+    if root is not None:
+        for change in files:
+            _attach_blob_loaders(change, root, worktree=False)
+    return ChangeSet(files=files, source=source, description=origin, repo_root=root)
+
+
+def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> ChangeSet:
+    """A change read from the repository: `worktree` (git diff HEAD), `staged`, or `base`."""
+    root = git.repo_root(cwd)
+    commits: tuple[Commit, ...] = ()
+    if mode == "staged":
+        data, description = git.diff_staged(root), "staged changes"
+    elif mode == "base":
+        if not base:
+            raise GitError("--base needs a ref")
+        merge = git.merge_base(root, base)
+        data, description = git.diff_range(root, merge), f"{base}...HEAD"
+        commits = git.commits_in_range(root, merge)
+    else:
+        data, description = git.diff_worktree(root), "uncommitted changes (git diff HEAD)"
+    files = parse_diff(data, origin=description)
+    for change in files:
+        _attach_blob_loaders(change, root, worktree=mode == "worktree")
+    return ChangeSet(
+        files=files,
+        source=mode,
+        description=description,
+        repo_root=root,
+        commits=commits,
+    )
+
+
+def _attach_blob_loaders(change: FileChange, root: str, worktree: bool) -> None:
+    if change.status is not Status.ADDED and change.old_blob:
+        change.load_old = _blob_loader(root, change.old_blob)
+    if change.status is not Status.DELETED:
+        if worktree and change.new_path:
+            change.load_new = _file_loader(os.path.join(root, change.new_path))
+        elif change.new_blob:
+            change.load_new = _blob_loader(root, change.new_blob)
+
+
+def _decode(data: bytes | None) -> str | None:
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return None
+
+
+def _blob_loader(root: str, blob: str) -> TextLoader:
+    return lambda: _decode(git.read_blob(root, blob))
+
+
+def _file_loader(path: str) -> TextLoader:
+    def load() -> str | None:
+        try:
+            return _decode(Path(path).read_bytes())
+        except OSError:
+            return None
+
+    return load

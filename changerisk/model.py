@@ -1,0 +1,254 @@
+"""The change model: severities, categories, lines, hunks, file changes, change sets, findings."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ordered, so `max()` gives the worst."""
+
+    INFO = 1
+    LOW = 2
+    MEDIUM = 3
+    HIGH = 4
+    CRITICAL = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f'"{text}" is not a level') from None
+
+    def shifted(self, steps: int) -> Severity:
+        return Severity(min(max(self + steps, Severity.INFO), Severity.CRITICAL))
+
+
+LEVEL_NAMES = ("none", *(s.label for s in Severity))
+
+
+class Category(str, enum.Enum):
+    """What kind of blast radius a finding describes."""
+
+    DESTRUCTIVE = "destructive"
+    RECREATE = "recreate"
+    ACCESS = "access"
+    CRITICAL_PATH = "critical-path"
+    CHANGE_SHAPE = "change-shape"
+    PROVENANCE = "provenance"
+    INTEGRITY = "integrity"
+    PROCESS = "process"
+
+
+class Confidence(str, enum.Enum):
+    """How sure a rule is: a plan's delete is certain, a text pattern is not."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Status(str, enum.Enum):
+    ADDED = "added"
+    DELETED = "deleted"
+    MODIFIED = "modified"
+    RENAMED = "renamed"
+    COPIED = "copied"
+    MODE_CHANGED = "mode-changed"
+    BINARY = "binary"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One changed or context line of a hunk.
+
+    `old_no` / `new_no` are 1-based line numbers on each side (None where the line does not
+    exist on that side). For a removed line, `anchor` is the new-side line number where it stood.
+    """
+
+    kind: str  # "+", "-" or " "
+    text: str
+    old_no: int | None
+    new_no: int | None
+    anchor: int = 0
+
+
+@dataclass(frozen=True)
+class Hunk:
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+    lines: tuple[Line, ...]
+
+    @property
+    def added(self) -> tuple[Line, ...]:
+        return tuple(line for line in self.lines if line.kind == "+")
+
+    @property
+    def removed(self) -> tuple[Line, ...]:
+        return tuple(line for line in self.lines if line.kind == "-")
+
+
+TextLoader = Callable[[], "str | None"]
+
+
+@dataclass(eq=False)
+class FileChange:
+    """One file of a change: paths, status, detected formats, hunks, and lazy full texts."""
+
+    old_path: str | None
+    new_path: str | None
+    status: Status
+    hunks: tuple[Hunk, ...] = ()
+    formats: frozenset[str] = frozenset()
+    is_binary: bool = False
+    old_mode: str | None = None
+    new_mode: str | None = None
+    old_blob: str | None = None
+    new_blob: str | None = None
+    load_old: TextLoader | None = field(default=None, repr=False)
+    load_new: TextLoader | None = field(default=None, repr=False)
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
+
+    @property
+    def path(self) -> str:
+        """The path a reviewer knows the file by: the new path, or the old one if deleted."""
+        return self.new_path or self.old_path or ""
+
+    @cached_property
+    def added_lines(self) -> tuple[Line, ...]:
+        return tuple(line for hunk in self.hunks for line in hunk.added)
+
+    @cached_property
+    def removed_lines(self) -> tuple[Line, ...]:
+        return tuple(line for hunk in self.hunks for line in hunk.removed)
+
+    @cached_property
+    def added_line_numbers(self) -> frozenset[int]:
+        return frozenset(line.new_no for line in self.added_lines if line.new_no is not None)
+
+    @cached_property
+    def removed_line_numbers(self) -> frozenset[int]:
+        return frozenset(line.old_no for line in self.removed_lines if line.old_no is not None)
+
+    def old_text(self) -> str | None:
+        """Full text before the change (None for added or binary files)."""
+        if self.status is Status.ADDED or self.is_binary:
+            return None
+        return self._text("old", self.load_old, side="old")
+
+    def new_text(self) -> str | None:
+        """Full text after the change (None for deleted or binary files)."""
+        if self.status is Status.DELETED or self.is_binary:
+            return None
+        return self._text("new", self.load_new, side="new")
+
+    def _text(self, key: str, loader: TextLoader | None, side: str) -> str | None:
+        if key not in self._cache:
+            text = loader() if loader is not None else None
+            self._cache[key] = text if text is not None else reconstruct(self.hunks, side)
+        value = self._cache[key]
+        return value if isinstance(value, str) else None
+
+    def cached(self, key: str, build: Callable[[], object]) -> object:
+        """Memoise a parse of this file so every rule that wants it shares one parse."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def new_position(self, old_no: int) -> int:
+        """The new-side line where old line `old_no` stands (or stood, if removed)."""
+        delta = 0
+        for hunk in self.hunks:
+            if old_no < hunk.old_start:
+                break
+            if old_no < hunk.old_start + max(hunk.old_len, 1):
+                for line in hunk.lines:
+                    if line.old_no == old_no:
+                        return line.new_no if line.new_no is not None else line.anchor
+            delta = (hunk.new_start + hunk.new_len) - (hunk.old_start + hunk.old_len)
+        return max(old_no + delta, 1)
+
+    def old_line(self, number: int) -> str:
+        return _line_at(self.old_text(), number)
+
+    def new_line(self, number: int) -> str:
+        return _line_at(self.new_text(), number)
+
+
+def _line_at(text: str | None, number: int) -> str:
+    if not text or number < 1:
+        return ""
+    lines = text.splitlines()
+    return lines[number - 1] if number <= len(lines) else ""
+
+
+def reconstruct(hunks: tuple[Hunk, ...], side: str) -> str:
+    """Rebuild one side of a file from its hunks, blank lines standing in for unseen ones.
+
+    Line numbers stay true, so findings on a bare diff point at the right lines.
+    """
+    out: list[str] = []
+    for hunk in hunks:
+        for line in hunk.lines:
+            number = line.old_no if side == "old" else line.new_no
+            if number is None:
+                continue
+            while len(out) < number - 1:
+                out.append("")
+            if len(out) == number - 1:
+                out.append(line.text)
+    return "\n".join(out) + ("\n" if out else "")
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    author: str
+    author_email: str
+    message: str
+
+
+@dataclass
+class ChangeSet:
+    """A whole change: its files and where it came from."""
+
+    files: list[FileChange]
+    source: str  # "diff", "stdin", "worktree", "staged", "base", "plan"
+    description: str = ""
+    repo_root: str | None = None
+    commits: tuple[Commit, ...] = ()
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one rule found: the consequence in production, the evidence, and what to do."""
+
+    code: str
+    name: str
+    category: Category
+    severity: Severity
+    path: str
+    line: int
+    message: str
+    evidence: str = ""
+    hint: str = ""
+    confidence: Confidence = Confidence.HIGH
+    side: str = "new"  # "new": line is in the new file; "old": in the old file
+    anchor: int = 0  # for side "old": the new-side line where the removed text stood
+    base_severity: Severity | None = None  # before context adjustment
+    adjustments: tuple[str, ...] = ()
+
+    @property
+    def sort_key(self) -> tuple[str, int, str]:
+        return (self.path, self.line, self.code)

@@ -1,0 +1,204 @@
+"""Terraform / OpenTofu structure from HCL (tree-sitter-hcl) or `.tf.json`.
+
+One parse per file side, shared by every rule through `terraform_of(change, side)`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from changerisk.model import FileChange
+
+_BLOCKS = """
+(config_file (body (block (identifier) @type) @block))
+"""
+_ADDRESS = re.compile(r"^[A-Za-z0-9_.\[\]\"\-*]+$")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A top-level block: `resource "aws_db_instance" "main" { … }` and friends."""
+
+    kind: str  # resource, data, module, moved, removed, import, variable, output, …
+    labels: tuple[str, ...]
+    line: int
+    end_line: int
+    attributes: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    nested: dict[str, dict[str, str]] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def address(self) -> str:
+        if self.kind == "resource" and len(self.labels) == 2:
+            return f"{self.labels[0]}.{self.labels[1]}"
+        if self.kind == "data" and len(self.labels) == 2:
+            return f"data.{self.labels[0]}.{self.labels[1]}"
+        if self.kind == "module" and self.labels:
+            return f"module.{self.labels[0]}"
+        return ""
+
+
+@dataclass(frozen=True)
+class TerraformFile:
+    blocks: tuple[Block, ...]
+
+    def addressed(self) -> dict[str, Block]:
+        """Resources, data sources and module calls by address."""
+        return {b.address: b for b in self.blocks if b.address}
+
+    def moves(self) -> dict[str, str]:
+        """`moved` blocks: from-address -> to-address."""
+        out = {}
+        for block in self.blocks:
+            if block.kind == "moved" and "from" in block.attributes and "to" in block.attributes:
+                out[_strip_index(block.attributes["from"])] = _strip_index(block.attributes["to"])
+        return out
+
+    def forgets(self) -> set[str]:
+        """Addresses of `removed` blocks that keep the real object (`destroy = false`)."""
+        out = set()
+        for block in self.blocks:
+            if block.kind == "removed" and "from" in block.attributes:
+                lifecycle = block.nested.get("lifecycle", {})
+                if lifecycle.get("destroy", "true").strip() == "false":
+                    out.add(_strip_index(block.attributes["from"]))
+        return out
+
+    def removals(self) -> set[str]:
+        """Addresses of every `removed` block, whether it destroys or forgets."""
+        return {
+            _strip_index(b.attributes["from"])
+            for b in self.blocks
+            if b.kind == "removed" and "from" in b.attributes
+        }
+
+
+def _strip_index(address: str) -> str:
+    return re.sub(r"\[[^\]]*\]", "", address.strip())
+
+
+@cache
+def _language() -> Any:
+    import tree_sitter
+    import tree_sitter_hcl
+
+    return tree_sitter.Language(tree_sitter_hcl.language())
+
+
+@cache
+def _query(source: str) -> Any:
+    import tree_sitter
+
+    return tree_sitter.Query(_language(), source)
+
+
+def parse_hcl(text: str) -> TerraformFile:
+    """The top-level blocks of an HCL file; syntax errors leave the parseable blocks."""
+    import tree_sitter
+
+    parser = tree_sitter.Parser(_language())
+    tree = parser.parse(text.encode("utf-8"))
+    cursor = tree_sitter.QueryCursor(_query(_BLOCKS))
+    blocks = []
+    for _, captures in cursor.matches(tree.root_node):
+        node = captures["block"][0]
+        kind = _text(captures["type"][0])
+        labels = tuple(
+            _text(child).strip('"')
+            for child in node.named_children
+            if child.type in ("string_lit", "identifier") and child is not node.named_children[0]
+        )
+        attributes, nested = _attributes(node)
+        blocks.append(
+            Block(
+                kind=kind,
+                labels=labels,
+                line=node.start_point[0] + 1,
+                end_line=node.end_point[0] + 1,
+                attributes=attributes,
+                nested=nested,
+            )
+        )
+    return TerraformFile(tuple(blocks))
+
+
+def _text(node: Any) -> str:
+    return bytes(node.text or b"").decode("utf-8", "replace")
+
+
+def _body(node: Any) -> Any:
+    return next((c for c in node.named_children if c.type == "body"), None)
+
+
+def _attributes(block: Any) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    attributes: dict[str, str] = {}
+    nested: dict[str, dict[str, str]] = {}
+    body = _body(block)
+    if body is None:
+        return attributes, nested
+    for child in body.named_children:
+        if child.type == "attribute" and child.named_child_count >= 2:
+            attributes[_text(child.named_children[0])] = _text(child.named_children[1])
+        elif child.type == "block" and child.named_child_count:
+            inner, _ = _attributes(child)
+            nested.setdefault(_text(child.named_children[0]), {}).update(inner)
+    return attributes, nested
+
+
+def parse_tf_json(text: str) -> TerraformFile:
+    """The blocks of a `.tf.json` file; line numbers point at each block's name key."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return TerraformFile(())
+    if not isinstance(data, dict):
+        return TerraformFile(())
+    lines = text.splitlines()
+    blocks = []
+    for kind in ("resource", "data"):
+        for rtype, named in _dict(data.get(kind)).items():
+            for name, body in _dict(named).items():
+                blocks.append(Block(kind, (rtype, name), _line_of(lines, name), 0, _flat(body)))
+    for name, body in _dict(data.get("module")).items():
+        blocks.append(Block("module", (name,), _line_of(lines, name), 0, _flat(body)))
+    for kind in ("moved", "removed"):
+        entries = data.get(kind)
+        for body in entries if isinstance(entries, list) else [entries] if entries else []:
+            blocks.append(
+                Block(
+                    kind, (), 1, 0, _flat(body), {"lifecycle": _flat(_dict(body).get("lifecycle"))}
+                )
+            )
+    return TerraformFile(tuple(blocks))
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _flat(body: object) -> dict[str, str]:
+    return {k: (json.dumps(v) if not isinstance(v, str) else v) for k, v in _dict(body).items()}
+
+
+def _line_of(lines: list[str], key: str) -> int:
+    needle = f'"{key}"'
+    return next((i for i, line in enumerate(lines, 1) if needle in line), 1)
+
+
+def terraform_of(change: FileChange, side: str) -> TerraformFile:
+    """The parsed Terraform structure of one side ("old"/"new") of a file, parsed once."""
+
+    def build() -> TerraformFile:
+        text = change.old_text() if side == "old" else change.new_text()
+        if not text:
+            return TerraformFile(())
+        if change.path.endswith(".json"):
+            return parse_tf_json(text)
+        return parse_hcl(text)
+
+    result = change.cached(f"terraform:{side}", build)
+    assert isinstance(result, TerraformFile)
+    return result

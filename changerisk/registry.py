@@ -1,0 +1,135 @@
+"""Rule discovery through the `changerisk.rules` entry-point group: find, load, validate.
+
+Built-in rules arrive the same way as third-party ones. The entry-point name is the code prefix
+every rule it provides must carry. Nothing is registered by side effect: each run builds a
+fresh rule set, and rules are never loaded from the repository being checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+
+from changerisk.errors import PluginError
+from changerisk.model import Category, Severity
+from changerisk.rule import Rule
+
+GROUP = "changerisk.rules"
+_PREFIX = re.compile(r"^[A-Z]{1,5}$")
+_CODE = re.compile(r"^([A-Z]{1,5})(\d{3})$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_BANNED_NAME_START = ("prefer-", "avoid-", "use-", "ban-", "no-")
+
+
+@dataclass(frozen=True)
+class Plugin:
+    prefix: str
+    distribution: str
+    version: str
+    entry_point: metadata.EntryPoint
+
+
+def find_plugins(entry_points: Iterable[metadata.EntryPoint] | None = None) -> list[Plugin]:
+    """The plugins of the `changerisk.rules` group, sorted by prefix."""
+    if entry_points is None:
+        entry_points = metadata.entry_points(group=GROUP)
+    plugins: dict[str, Plugin] = {}
+    for ep in entry_points:
+        dist = getattr(ep, "dist", None)
+        name = dist.metadata["Name"] if dist is not None else "unknown"
+        version = dist.version if dist is not None else "?"
+        if not _PREFIX.match(ep.name):
+            raise PluginError(
+                f"plugin {ep.name!r} from {name} {version}: "
+                "entry-point name must be a code prefix of 1-5 capital letters"
+            )
+        if ep.name in plugins and plugins[ep.name].entry_point.value != ep.value:
+            other = plugins[ep.name]
+            raise PluginError(
+                f"code prefix {ep.name} is claimed by both {other.distribution} and {name}"
+            )
+        plugins[ep.name] = Plugin(ep.name, name, version, ep)
+    return [plugins[key] for key in sorted(plugins)]
+
+
+def load_plugin(plugin: Plugin) -> tuple[type[Rule], ...]:
+    """Import one plugin's rules and validate their metadata."""
+    try:
+        loaded = plugin.entry_point.load()
+    except Exception as exc:
+        raise PluginError(
+            f"plugin {plugin.prefix} from {plugin.distribution} {plugin.version} failed to load: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    rules = tuple(loaded) if isinstance(loaded, (list, tuple)) else (loaded,)
+    for rule in rules:
+        validate_rule(rule, plugin)
+    return rules
+
+
+def validate_rule(rule: object, plugin: Plugin | None = None) -> None:
+    where = f" (plugin {plugin.prefix} from {plugin.distribution})" if plugin else ""
+    if not (isinstance(rule, type) and issubclass(rule, Rule)):
+        raise PluginError(f"{rule!r}{where} is not a changerisk Rule subclass")
+    code = getattr(rule, "code", "")
+    match = _CODE.match(code)
+    if not match:
+        raise PluginError(f"rule {rule.__name__}{where}: code {code!r} is not PREFIX + 3 digits")
+    if plugin is not None and match.group(1) != plugin.prefix:
+        raise PluginError(f"rule {code}{where}: code does not start with prefix {plugin.prefix}")
+    name = getattr(rule, "name", "")
+    if not _NAME.match(name) or name.startswith(_BANNED_NAME_START):
+        raise PluginError(f"rule {code}{where}: name {name!r} is not a kebab-case pattern name")
+    if not isinstance(getattr(rule, "category", None), Category):
+        raise PluginError(f"rule {code}{where}: category must be a changerisk Category")
+    if not isinstance(getattr(rule, "severity", None), Severity):
+        raise PluginError(f"rule {code}{where}: severity must be a changerisk Severity")
+    if not rule.summary():
+        raise PluginError(f"rule {code}{where}: needs a docstring with a summary line")
+    if rule.scope not in ("file", "changeset"):
+        raise PluginError(f"rule {code}{where}: scope must be 'file' or 'changeset'")
+
+
+def all_rules(plugins: Sequence[Plugin] | None = None) -> list[type[Rule]]:
+    """Every rule of every installed plugin, sorted by code; duplicate codes are an error."""
+    seen: dict[str, type[Rule]] = {}
+    for plugin in find_plugins() if plugins is None else plugins:
+        for rule in load_plugin(plugin):
+            if rule.code in seen and seen[rule.code] is not rule:
+                raise PluginError(f"rule code {rule.code} is defined twice")
+            seen[rule.code] = rule
+    return [seen[code] for code in sorted(seen)]
+
+
+def matches(code: str, selectors: Iterable[str]) -> bool:
+    """Whether `code` is named by any selector: a full code, a prefix, or ALL."""
+    return any(sel == "ALL" or code.startswith(sel) for sel in selectors)
+
+
+def select_rules(
+    rules: Sequence[type[Rule]], select: Sequence[str], ignore: Sequence[str]
+) -> list[type[Rule]]:
+    """Rules chosen by ruff-style `select` / `ignore` (codes or prefixes).
+
+    An empty `select` selects everything. The more specific selector wins; on a tie, ignore.
+    """
+    chosen = []
+    for rule in rules:
+        sel = _specificity(rule.code, select) if select else 0
+        ign = _specificity(rule.code, ignore)
+        if sel == -1 or (ign != -1 and ign >= sel):
+            continue
+        chosen.append(rule)
+    return chosen
+
+
+def _specificity(code: str, selectors: Sequence[str]) -> int:
+    best = -1
+    for sel in selectors:
+        if sel == "ALL":
+            best = max(best, 0)
+        elif code.startswith(sel):
+            best = max(best, len(sel))
+    return best

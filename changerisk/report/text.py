@@ -1,0 +1,130 @@
+"""The terminal report (rich): verdict first, then findings by file, then one summary line.
+
+Plain when piped or when NO_COLOR is set; rich is imported only here.
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import groupby
+from typing import IO, TYPE_CHECKING
+
+from changerisk.model import Finding, Severity
+from changerisk.report import Report
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+_STYLE = {
+    "none": "green",
+    "info": "cyan",
+    "low": "cyan",
+    "medium": "yellow",
+    "high": "bold red",
+    "critical": "bold white on red",
+}
+
+
+def render(
+    report: Report, stream: IO[str], color: bool | None = None, width: int | None = None
+) -> None:
+    from rich.console import Console
+
+    no_color = color is False or (color is None and "NO_COLOR" in os.environ)
+    is_tty = stream.isatty() if hasattr(stream, "isatty") else False
+    console = Console(
+        file=stream,
+        no_color=no_color,
+        force_terminal=True if color else None,
+        color_system=None if no_color else "auto",
+        highlight=False,
+        width=width or (None if is_tty else 110),
+        emoji=False,
+    )
+    with console.capture() as captured:
+        _render(report, console)
+    stream.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+
+
+def _render(report: Report, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    head = Text()
+    head.append("changerisk ", style="bold")
+    head.append(f"{report.description}\n", style="dim")
+    head.append(f"risk {report.level.upper()}", style=_STYLE[report.level])
+    head.append(f"   score {report.score}/100   required review: ")
+    head.append(report.tier, style="bold")
+    if report.ai_assisted:
+        head.append("   AI-assisted", style="magenta")
+    console.print(head)
+    reasons = Table.grid(padding=(0, 1))
+    reasons.add_column(style="dim", no_wrap=True)
+    reasons.add_column()
+    for reason in report.reasons:
+        reasons.add_row("  why", reason)
+    console.print(reasons)
+    for path, group in groupby(report.findings, key=lambda f: f.path):
+        console.print()
+        console.print(Text(path, style="bold underline"))
+        table = Table.grid(padding=(0, 1))
+        table.add_column(justify="right", style="dim", no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column()
+        for finding in group:
+            _add_finding(table, finding)
+        console.print(table)
+    if report.suppressed:
+        console.print()
+        console.print(Text(f"{len(report.suppressed)} suppressed:", style="dim"))
+        for item in report.suppressed:
+            f = item.finding
+            console.print(Text(f"  {f.path}:{f.line} {f.code}: {item.reason}", style="dim"))
+    console.print()
+    console.print(_summary(report))
+
+
+def _add_finding(table: Table, finding: Finding) -> None:
+    from rich.text import Text
+
+    table.add_row(
+        f"  {finding.line}",
+        Text(finding.code, style="bold"),
+        Text(finding.severity.label, style=_STYLE[finding.severity.label]),
+        finding.message,
+    )
+    if finding.evidence:
+        marker = "-" if finding.side == "old" else "+"
+        table.add_row("", "", "", Text(f"{marker} {finding.evidence[:200]}", style="dim"))
+    if finding.adjustments:
+        note = "; ".join(finding.adjustments)
+        table.add_row("", "", "", Text(f"context: {note}", style="dim"))
+    if finding.hint:
+        table.add_row("", "", "", Text(f"hint: {finding.hint}", style="italic"))
+
+
+def _summary(report: Report) -> object:
+    from rich.text import Text
+
+    counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
+    tally = ", ".join(f"{n} {s.label}" for s, n in sorted(counts.items(), reverse=True) if n)
+    text = Text()
+    files = f"{report.files_checked} file{'s' if report.files_checked != 1 else ''}"
+    if report.findings:
+        count = len(report.findings)
+        text.append(f"{count} finding{'s' if count != 1 else ''} ({tally}) in {files}; ")
+    elif report.files_checked == 0:
+        text.append("no changes; ")
+    else:
+        text.append(f"no findings in {files}; ")
+    if report.blocks:
+        text.append(
+            f"blocked: level {report.level} is at or above fail-on {report.fail_on}",
+            style="bold red",
+        )
+    else:
+        text.append(f"passes (fail-on {report.fail_on})", style="green")
+    return text

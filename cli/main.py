@@ -1,0 +1,214 @@
+"""`changerisk` command line: parse options, call the engine, print, map the level to an exit code.
+
+Exit codes: 0 below --fail-on, 1 at or above it, 2 when changerisk could not do its job.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import click
+
+from changerisk import __version__
+from changerisk.errors import ChangeriskError, InputError
+from changerisk.model import LEVEL_NAMES
+
+EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+
+
+def _stdin_is_piped() -> bool:
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="changerisk")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """Find the blast radius of a change and name the review it needs."""
+
+
+@cli.command()
+@click.argument("diff", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--staged", is_flag=True, help="Check the staged changes (git diff --cached).")
+@click.option("--base", metavar="REF", help="Check HEAD against its merge base with REF.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(LEVEL_NAMES, case_sensitive=False),
+    help="Exit 1 at or above this level (default: from config, else high; none never fails).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="Report format.",
+)
+@click.option("--ai-assisted", is_flag=True, help="Treat the change as AI-assisted (also CHANGERISK_AI_ASSISTED=1).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file to use instead of the nearest one.")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated, repeatable).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated, repeatable).")
+@click.option("--color/--no-color", default=None, help="Force or disable colour (default: auto; NO_COLOR is respected).")
+def check(
+    diff: str | None,
+    staged: bool,
+    base: str | None,
+    fail_on: str | None,
+    fmt: str,
+    ai_assisted: bool,
+    config_path: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    color: bool | None,
+) -> int:
+    """Check a change: DIFF file, '-' for stdin, piped stdin, or by default `git diff HEAD`."""
+    from changerisk import api
+    from changerisk.config import load_config
+
+    if sum(bool(x) for x in (diff, staged, base)) > 1:
+        raise click.UsageError("give only one of DIFF, --staged and --base")
+    stdin: bytes | None = None
+    if diff == "-" or (diff is None and not staged and not base and _stdin_is_piped()):
+        stdin = click.get_binary_stream("stdin").read()
+        if diff is None and not stdin.strip():
+            stdin = None  # nothing piped: fall back to the repository
+        elif diff == "-" and stdin is not None and not stdin.strip():
+            stdin = b""
+    changeset = api.read_change(
+        diff=None if diff == "-" else diff, stdin=stdin, staged=staged, base=base
+    )
+    start = Path(changeset.repo_root or os.getcwd())
+    config = load_config(config_path, start=start)
+    if fail_on:
+        config = config.with_overrides(fail_on=fail_on.lower())
+    ai_sources = []
+    if ai_assisted:
+        ai_sources.append("--ai-assisted")
+    if api.ai_assisted_from_env():
+        ai_sources.append(api.AI_ENV)
+    report = api.check(
+        changeset, config, ai_assisted=bool(ai_sources), ai_sources=ai_sources,
+        select=_codes(select), ignore=_codes(ignore),
+    )
+    out = click.get_text_stream("stdout")
+    if fmt == "json":
+        from changerisk.report import json as json_report
+
+        out.write(json_report.render(report))
+    else:
+        from changerisk.report import text
+
+        text.render(report, out, color=color)
+    return EXIT_BLOCKED if report.blocks else EXIT_OK
+
+
+@cli.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_rules(fmt: str) -> int:
+    """List every installed rule."""
+    from changerisk.registry import all_rules
+
+    rules = all_rules()
+    if fmt == "json":
+        import json
+
+        rows = [
+            {"code": r.code, "name": r.name, "category": r.category.value, "severity": r.severity.label,
+             "summary": r.summary()}
+            for r in rules
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for r in rules:
+        click.echo(f"{r.code:<8} {r.name:<32} {r.category.value:<14} {r.severity.label:<9} {r.summary()}")
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("code")
+def explain(code: str) -> int:
+    """Show the documentation of rule CODE."""
+    from changerisk.docs import render_markdown
+    from changerisk.registry import all_rules
+
+    wanted = code.strip().upper()
+    for rule in all_rules():
+        if rule.code == wanted or rule.name == code.strip().lower():
+            click.echo(render_markdown(rule))
+            return EXIT_OK
+    raise InputError(f"no rule {code!r}: see `changerisk rules`")
+
+
+@cli.command()
+@click.option("--pyproject", is_flag=True, help="Print a [tool.changerisk] table for pyproject.toml instead.")
+def init(pyproject: bool) -> int:
+    """Print a starter configuration (redirect it to .changerisk.toml)."""
+    from importlib import resources
+
+    text = resources.files("changerisk").joinpath("data/starter.toml").read_text(encoding="utf-8")
+    if pyproject:
+        text = _as_pyproject(text)
+    click.echo(text, nl=False)
+    return EXIT_OK
+
+
+def _as_pyproject(text: str) -> str:
+    out = []
+    for line in text.splitlines():
+        if line.startswith("[[") and line.endswith("]]"):
+            line = f"[[tool.changerisk.{line[2:-2]}]]"
+        elif line.startswith("[") and line.endswith("]"):
+            line = f"[tool.changerisk.{line[1:-1]}]"
+        out.append(line)
+    out.insert(0, "[tool.changerisk]")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: one-line errors, exit 2 for anything that stopped the check."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result = cli.main(args=args, prog_name="changerisk", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_ERROR
+    except click.exceptions.Abort:
+        click.echo("changerisk: aborted", err=True)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        sys.stderr.close()
+        return EXIT_ERROR
+    except ChangeriskError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"changerisk: error: {exc}", err=True)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug of ours must still fail closed with one line
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"changerisk: error: internal error: {type(exc).__name__}: {exc} (--debug for details)", err=True)
+        return EXIT_ERROR
+    return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def run() -> None:
+    """The `changerisk` console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

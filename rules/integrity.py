@@ -1,0 +1,195 @@
+"""Integrity rules: a change must not be able to quietly switch off its own guardrail."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from changerisk.rule import Category, FileChange, Finding, Rule, Severity, added_suppressions
+
+_SECTION = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+
+
+class SuppressionWithoutReason(Rule):
+    """An inline suppression gives no reason, so it suppresses nothing.
+
+    ## Why it matters
+    `changerisk: ignore[CODE]` switches a finding off for the line below or the same line.
+    Without a reason, a reviewer cannot tell a considered exception from a silenced alarm, so
+    changerisk ignores such suppressions and reports them.
+
+    ## Bad
+    ```diff
+    diff --git a/deploy.sh b/deploy.sh
+    --- a/deploy.sh
+    +++ b/deploy.sh
+    @@ -1,2 +1,3 @@
+     #!/bin/sh
+    +# changerisk: ignore[SH101]
+     terraform destroy
+    ```
+
+    ## Good
+    ```diff
+    diff --git a/deploy.sh b/deploy.sh
+    --- a/deploy.sh
+    +++ b/deploy.sh
+    @@ -1,2 +1,3 @@
+     #!/bin/sh
+    +# changerisk: ignore[SH101] preview stacks are torn down nightly (OPS-1234)
+     terraform destroy
+    ```
+    """
+
+    code = "INT101"
+    name = "suppression-without-reason"
+    category = Category.INTEGRITY
+    severity = Severity.MEDIUM
+
+    def check(self, change: FileChange) -> Iterator[Finding]:
+        for entry in added_suppressions(change):
+            if not entry.reason or not entry.codes:
+                what = ", ".join(entry.codes) or "no rule code"
+                yield self.finding(
+                    change,
+                    entry.line,
+                    f"suppresses {what} without a reason: the suppression is ignored",
+                    hint="write why after the bracket: changerisk: ignore[CODE] reason",
+                )
+
+
+class SuppressionAdded(Rule):
+    """The change adds an inline suppression, switching a finding off for its own lines.
+
+    ## Why it matters
+    A change that silences the check on itself needs a second pair of eyes on that decision:
+    the suppressed finding is listed in the report and this finding keeps the review tier at
+    least at peer level.
+
+    ## Bad
+    ```diff
+    diff --git a/deploy.sh b/deploy.sh
+    --- a/deploy.sh
+    +++ b/deploy.sh
+    @@ -1,2 +1,3 @@
+     #!/bin/sh
+    +# changerisk: ignore[SH101] preview stacks are torn down nightly
+     terraform destroy
+    ```
+
+    ## Good
+    ```diff
+    diff --git a/deploy.sh b/deploy.sh
+    --- a/deploy.sh
+    +++ b/deploy.sh
+    @@ -1,3 +1,3 @@
+     #!/bin/sh
+     # changerisk: ignore[SH101] preview stacks are torn down nightly
+    -terraform destroy
+    +terraform destroy -target=module.preview
+    ```
+    """
+
+    code = "INT102"
+    name = "suppression-added"
+    category = Category.INTEGRITY
+    severity = Severity.MEDIUM
+
+    def check(self, change: FileChange) -> Iterator[Finding]:
+        for entry in added_suppressions(change):
+            if entry.reason and entry.codes:
+                yield self.finding(
+                    change,
+                    entry.line,
+                    f"adds a suppression of {', '.join(entry.codes)}: {entry.reason}",
+                    hint="a reviewer should agree with the reason; prefer fixing the finding",
+                )
+
+
+class ConfigChanged(Rule):
+    """The change edits changerisk's own configuration.
+
+    ## Why it matters
+    The configuration decides what is checked, what blocks and who must review. A change that
+    also edits it can lower its own bar, so the edit is reported for a reviewer to confirm.
+
+    ## Bad
+    ```diff
+    diff --git a/.changerisk.toml b/.changerisk.toml
+    --- a/.changerisk.toml
+    +++ b/.changerisk.toml
+    @@ -1,2 +1,2 @@
+    -fail-on = "high"
+    +fail-on = "critical"
+     ignore = []
+    ```
+
+    ## Good
+    ```diff
+    diff --git a/pyproject.toml b/pyproject.toml
+    --- a/pyproject.toml
+    +++ b/pyproject.toml
+    @@ -1,5 +1,5 @@
+     [project]
+    -version = "1.0.0"
+    +version = "1.0.1"
+
+     [tool.changerisk]
+     fail-on = "high"
+    ```
+    """
+
+    code = "INT103"
+    name = "changerisk-config-changed"
+    category = Category.INTEGRITY
+    severity = Severity.MEDIUM
+    formats = frozenset({"toml"})
+
+    def check(self, change: FileChange) -> Iterator[Finding]:
+        name = change.path.rsplit("/", 1)[-1]
+        if name == ".changerisk.toml":
+            line = next((ln.new_no for ln in change.added_lines if ln.new_no), 0)
+            side = "new" if line else "old"
+            line = line or next((ln.old_no for ln in change.removed_lines if ln.old_no), 1)
+            yield self.finding(
+                change,
+                line,
+                f"changes the changerisk configuration ({change.status.value} {change.path})",
+                hint="have a reviewer confirm the new policy, in its own change if possible",
+                side=side,
+            )
+        elif name == "pyproject.toml":
+            new_sections = _sections(change.new_text() or "")
+            old_sections = _sections(change.old_text() or "")
+            for line in change.added_lines:
+                if line.new_no and new_sections.get(line.new_no, "").startswith("tool.changerisk"):
+                    yield self._pyproject(change, line.new_no, "new")
+                    return
+            for line in change.removed_lines:
+                if line.old_no and old_sections.get(line.old_no, "").startswith("tool.changerisk"):
+                    yield self._pyproject(change, line.old_no, "old")
+                    return
+
+    def _pyproject(self, change: FileChange, line: int, side: str) -> Finding:
+        return self.finding(
+            change,
+            line,
+            "changes the changerisk configuration in [tool.changerisk]",
+            hint="have a reviewer confirm the new policy, in its own change if possible",
+            side=side,
+        )
+
+
+def _sections(text: str) -> dict[int, str]:
+    """The TOML table each line belongs to."""
+    current = ""
+    out = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _SECTION.match(line)
+        if match:
+            current = match.group(1).strip().strip('"')
+        out[number] = current
+    return out
+
+
+RULES = (SuppressionWithoutReason, SuppressionAdded, ConfigChanged)

@@ -1,0 +1,333 @@
+"""Terraform / OpenTofu source rules: what the next `terraform apply` will destroy."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from changerisk.parsers.hcl import Block, TerraformFile, terraform_of
+from changerisk.rule import Category, ChangeSet, FileChange, Finding, Rule, Severity
+
+# Resource types that hold data or identity that a recreate cannot bring back.
+STATEFUL_TYPES = frozenset(
+    {
+        "aws_db_instance",
+        "aws_rds_cluster",
+        "aws_rds_cluster_instance",
+        "aws_dynamodb_table",
+        "aws_s3_bucket",
+        "aws_ebs_volume",
+        "aws_efs_file_system",
+        "aws_elasticache_cluster",
+        "aws_elasticache_replication_group",
+        "aws_redshift_cluster",
+        "aws_docdb_cluster",
+        "aws_neptune_cluster",
+        "aws_opensearch_domain",
+        "aws_elasticsearch_domain",
+        "aws_kms_key",
+        "aws_secretsmanager_secret",
+        "aws_sqs_queue",
+        "aws_kinesis_stream",
+        "aws_msk_cluster",
+        "aws_route53_zone",
+        "aws_eks_cluster",
+        "aws_ecr_repository",
+        "aws_backup_vault",
+        "aws_cognito_user_pool",
+        "aws_fsx_lustre_file_system",
+        "google_sql_database_instance",
+        "google_sql_database",
+        "google_storage_bucket",
+        "google_bigquery_dataset",
+        "google_bigquery_table",
+        "google_spanner_instance",
+        "google_spanner_database",
+        "google_bigtable_instance",
+        "google_compute_disk",
+        "google_container_cluster",
+        "google_kms_crypto_key",
+        "google_kms_key_ring",
+        "google_secret_manager_secret",
+        "google_pubsub_topic",
+        "google_dns_managed_zone",
+        "google_filestore_instance",
+        "google_redis_instance",
+        "google_project",
+        "azurerm_mssql_database",
+        "azurerm_mssql_server",
+        "azurerm_postgresql_flexible_server",
+        "azurerm_postgresql_server",
+        "azurerm_mysql_flexible_server",
+        "azurerm_cosmosdb_account",
+        "azurerm_storage_account",
+        "azurerm_storage_container",
+        "azurerm_managed_disk",
+        "azurerm_key_vault",
+        "azurerm_key_vault_key",
+        "azurerm_kubernetes_cluster",
+        "azurerm_redis_cache",
+        "azurerm_dns_zone",
+        "azurerm_resource_group",
+        "azurerm_servicebus_namespace",
+        "azurerm_eventhub_namespace",
+        "kubernetes_persistent_volume",
+        "kubernetes_persistent_volume_claim",
+        "kubernetes_namespace",
+        "digitalocean_database_cluster",
+        "digitalocean_volume",
+        "cloudflare_zone",
+        "github_repository",
+        "vault_mount",
+    }
+)
+EPHEMERAL_TYPES = frozenset(
+    {
+        "null_resource",
+        "terraform_data",
+        "time_sleep",
+        "time_static",
+        "local_file",
+        "local_sensitive_file",
+        "random_id",
+        "random_string",
+        "random_pet",
+        "random_integer",
+        "random_shuffle",
+        "random_uuid",
+        "tls_private_key",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Located:
+    change: FileChange
+    block: Block
+
+
+def _module_dir(change: FileChange, side: str) -> str:
+    path = change.old_path if side == "old" else change.new_path
+    return posixpath.dirname(path or "")
+
+
+def _collect(
+    changeset: ChangeSet,
+) -> dict[str, tuple[dict[str, _Located], dict[str, _Located], dict[str, str], set[str], set[str]]]:
+    """Per module directory: old blocks, new blocks, moves, forgotten and removed addresses."""
+    modules: dict[
+        str, tuple[dict[str, _Located], dict[str, _Located], dict[str, str], set[str], set[str]]
+    ] = {}
+    for change in changeset.files:
+        if "terraform" not in change.formats or change.is_binary:
+            continue
+        for side in ("old", "new"):
+            if (side == "old" and change.old_path is None) or (
+                side == "new" and change.new_path is None
+            ):
+                continue
+            parsed: TerraformFile = terraform_of(change, side)
+            entry = modules.setdefault(_module_dir(change, side), ({}, {}, {}, set(), set()))
+            target = entry[0] if side == "old" else entry[1]
+            for address, block in parsed.addressed().items():
+                target.setdefault(address, _Located(change, block))
+            if side == "new":
+                entry[2].update(parsed.moves())
+                entry[3].update(parsed.forgets())
+                entry[4].update(parsed.removals())
+    return modules
+
+
+def _removed(
+    changeset: ChangeSet, kinds: tuple[str, ...]
+) -> Iterator[tuple[str, _Located, dict[str, _Located], bool]]:
+    """Addresses of `kinds` present before and gone after, not covered by moved/removed.
+
+    Yields (address, where it was, the new blocks of that module, destroy-by-removed-block).
+    """
+    for _, (old, new, moves, forgets, removals) in sorted(_collect(changeset).items()):
+        for address in sorted(old.keys() - new.keys()):
+            located = old[address]
+            if located.block.kind not in kinds:
+                continue
+            if moves.get(address) in new or address in forgets:
+                continue
+            yield address, located, new, address in removals
+
+
+def _renamed_to(
+    address: str, block: Block, new: dict[str, _Located], old_addresses: set[str]
+) -> str | None:
+    prefix = address.rsplit(".", 1)[0] + "."
+    candidates = [
+        a
+        for a in new
+        if a.startswith(prefix) and a not in old_addresses and new[a].block.kind == block.kind
+    ]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+class ResourceRemoved(Rule):
+    """A resource block is removed, so the next apply destroys the real object.
+
+    ## Why it matters
+    Terraform deletes what its configuration no longer declares. Removing the block of a
+    database, bucket or volume deletes it and its data on the next apply; renaming the block
+    without a `moved` block does the same, then creates an empty one. Moving a block to another
+    file of the same module is safe and is not reported.
+
+    ## Bad
+    ```diff
+    diff --git a/infra/db.tf b/infra/db.tf
+    --- a/infra/db.tf
+    +++ b/infra/db.tf
+    @@ -1,4 +1,4 @@
+    -resource "aws_db_instance" "main" {
+    +resource "aws_db_instance" "primary" {
+       engine         = "postgres"
+       instance_class = "db.t3.micro"
+     }
+    ```
+
+    ## Good
+    ```diff
+    diff --git a/infra/db.tf b/infra/db.tf
+    --- a/infra/db.tf
+    +++ b/infra/db.tf
+    @@ -1,4 +1,9 @@
+    -resource "aws_db_instance" "main" {
+    +resource "aws_db_instance" "primary" {
+       engine         = "postgres"
+       instance_class = "db.t3.micro"
+     }
+    +
+    +moved {
+    +  from = aws_db_instance.main
+    +  to   = aws_db_instance.primary
+    +}
+    ```
+
+    ## Configuration
+    A `removed` block with `lifecycle { destroy = false }` takes a resource out of Terraform
+    without destroying it and clears the finding.
+    """
+
+    code = "TF101"
+    name = "terraform-resource-removed"
+    category = Category.DESTRUCTIVE
+    severity = Severity.HIGH
+    formats = frozenset({"terraform"})
+    scope = "changeset"
+
+    def check_changeset(self, changeset: ChangeSet) -> Iterator[Finding]:
+        for address, located, new, by_removed in _removed(changeset, ("resource",)):
+            rtype = located.block.labels[0]
+            severity = (
+                Severity.CRITICAL
+                if rtype in STATEFUL_TYPES
+                else Severity.LOW
+                if rtype in EPHEMERAL_TYPES
+                else self.severity
+            )
+            renamed = _renamed_to(address, located.block, new, set())
+            what = "its data is lost" if rtype in STATEFUL_TYPES else "it is gone"
+            if renamed:
+                message = (
+                    f"renames {address} to {renamed} without a moved block: the next apply "
+                    f"destroys {address} and creates an empty {renamed}"
+                )
+                hint = f"add moved {{ from = {address}  to = {renamed} }}"
+            elif by_removed:
+                message = f"destroys {address} through a removed block on the next apply: {what}"
+                hint = "set lifecycle { destroy = false } in the removed block to keep the object"
+            else:
+                message = f"destroys {address} on the next apply: {what}"
+                hint = (
+                    "restore the block; if it moved, add a moved block; to stop managing it "
+                    "without deleting it, use a removed block with lifecycle { destroy = false }"
+                )
+            if (
+                located.block.nested.get("lifecycle", {}).get("prevent_destroy", "").strip()
+                == "true"
+            ):
+                message += " (it had prevent_destroy = true, which this change drops)"
+            yield self.finding(
+                located.change,
+                located.block.line,
+                message,
+                hint=hint,
+                side="old",
+                severity=severity,
+            )
+
+
+class ModuleRemoved(Rule):
+    """A module call is removed, so the next apply destroys everything the module created.
+
+    ## Why it matters
+    A `module` block stands for every resource inside it: a VPC, its subnets, the databases
+    in them. Removing or renaming the call without a `moved` block destroys all of them.
+
+    ## Bad
+    ```diff
+    diff --git a/envs/prod/main.tf b/envs/prod/main.tf
+    --- a/envs/prod/main.tf
+    +++ b/envs/prod/main.tf
+    @@ -1,7 +1,3 @@
+     provider "aws" {
+       region = "eu-west-1"
+     }
+    -
+    -module "network" {
+    -  source = "../../modules/network"
+    -}
+    ```
+
+    ## Good
+    ```diff
+    diff --git a/envs/prod/main.tf b/envs/prod/main.tf
+    --- a/envs/prod/main.tf
+    +++ b/envs/prod/main.tf
+    @@ -1,7 +1,12 @@
+     provider "aws" {
+       region = "eu-west-1"
+     }
+
+    -module "network" {
+    +module "vpc" {
+       source = "../../modules/network"
+     }
+    +
+    +moved {
+    +  from = module.network
+    +  to   = module.vpc
+    +}
+    ```
+    """
+
+    code = "TF102"
+    name = "terraform-module-removed"
+    category = Category.DESTRUCTIVE
+    severity = Severity.HIGH
+    formats = frozenset({"terraform"})
+    scope = "changeset"
+
+    def check_changeset(self, changeset: ChangeSet) -> Iterator[Finding]:
+        for address, located, new, _ in _removed(changeset, ("module",)):
+            renamed = _renamed_to(address, located.block, new, set())
+            source = located.block.attributes.get("source", "").strip('"')
+            inside = f" (source {source})" if source else ""
+            if renamed:
+                message = (
+                    f"renames {address} to {renamed} without a moved block: destroys and "
+                    f"recreates every resource in it{inside}"
+                )
+                hint = f"add moved {{ from = {address}  to = {renamed} }}"
+            else:
+                message = f"destroys every resource in {address}{inside} on the next apply"
+                hint = "restore the module call, or add a moved block if it was renamed"
+            yield self.finding(located.change, located.block.line, message, hint=hint, side="old")
+
+
+RULES = (ResourceRemoved, ModuleRemoved)
