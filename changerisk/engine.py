@@ -43,12 +43,22 @@ def _guarded(rule: Rule, where: str, call: object) -> list[Finding]:
 def _anchored(changeset: ChangeSet, findings: Iterable[Finding]) -> list[Finding]:
     from dataclasses import replace
 
-    by_path = {c.path: c for c in changeset.files}
+    by_path = _by_path(changeset)
     out = []
     for finding in findings:
         if finding.side == "old" and not finding.anchor and finding.path in by_path:
             finding = replace(finding, anchor=by_path[finding.path].new_position(finding.line))
         out.append(finding)
+    return out
+
+
+def _by_path(changeset: ChangeSet) -> dict[str, FileChange]:
+    """Each file change under its old and its new path (findings on removed text carry the old)."""
+    out: dict[str, FileChange] = {}
+    for change in changeset.files:
+        for path in (change.old_path, change.new_path):
+            if path:
+                out.setdefault(path, change)
     return out
 
 
@@ -63,7 +73,7 @@ def apply_suppressions(
     changeset: ChangeSet, findings: list[Finding]
 ) -> tuple[list[Finding], list[Suppressed]]:
     tables: dict[str, dict[int, Suppression]] = {}
-    by_path: dict[str, FileChange] = {c.path: c for c in changeset.files}
+    by_path = _by_path(changeset)
     kept: list[Finding] = []
     dropped: list[Suppressed] = []
     for finding in findings:

@@ -135,5 +135,14 @@ def read_blob(root: str, blob: str) -> bytes | None:
         return None
 
 
+def read_path(root: str, revision: str, path: str) -> bytes | None:
+    """The content of `path` at `revision` (":" for the index), or None."""
+    spec = f":{path}" if revision == ":" else f"{revision}:{path}"
+    try:
+        return run_git(["cat-file", "blob", spec], cwd=root)
+    except GitError:
+        return None
+
+
 def _has_head(root: str) -> bool:
     return bool(run_git(["rev-parse", "--verify", "--quiet", "HEAD"], cwd=root, check=False))

@@ -40,6 +40,7 @@ def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> Chan
     """A change read from the repository: `worktree` (git diff HEAD), `staged`, or `base`."""
     root = git.repo_root(cwd)
     commits: tuple[Commit, ...] = ()
+    merge = ""
     if mode == "staged":
         data, description = git.diff_staged(root), "staged changes"
     elif mode == "base":
@@ -51,8 +52,12 @@ def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> Chan
     else:
         data, description = git.diff_worktree(root), "uncommitted changes (git diff HEAD)"
     files = parse_diff(data, origin=description)
+    old_rev = merge if mode == "base" else "HEAD"
+    new_rev = "HEAD" if mode == "base" else ":"
     for change in files:
-        _attach_blob_loaders(change, root, worktree=mode == "worktree")
+        _attach_blob_loaders(
+            change, root, worktree=mode == "worktree", old_rev=old_rev, new_rev=new_rev
+        )
     return ChangeSet(
         files=files,
         source=mode,
@@ -62,14 +67,26 @@ def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> Chan
     )
 
 
-def _attach_blob_loaders(change: FileChange, root: str, worktree: bool) -> None:
-    if change.status is not Status.ADDED and change.old_blob:
-        change.load_old = _blob_loader(root, change.old_blob)
+def _attach_blob_loaders(
+    change: FileChange,
+    root: str,
+    worktree: bool,
+    old_rev: str | None = None,
+    new_rev: str | None = None,
+) -> None:
+    """Full texts from blob ids; where the diff has none (pure renames), by revision and path."""
+    if change.status is not Status.ADDED:
+        if change.old_blob and set(change.old_blob) != {"0"}:
+            change.load_old = _blob_loader(root, change.old_blob)
+        elif old_rev and change.old_path:
+            change.load_old = _path_loader(root, old_rev, change.old_path)
     if change.status is not Status.DELETED:
         if worktree and change.new_path:
             change.load_new = _file_loader(os.path.join(root, change.new_path))
-        elif change.new_blob:
+        elif change.new_blob and set(change.new_blob) != {"0"}:
             change.load_new = _blob_loader(root, change.new_blob)
+        elif new_rev and change.new_path:
+            change.load_new = _path_loader(root, new_rev, change.new_path)
 
 
 def _decode(data: bytes | None) -> str | None:
@@ -83,6 +100,10 @@ def _decode(data: bytes | None) -> str | None:
 
 def _blob_loader(root: str, blob: str) -> TextLoader:
     return lambda: _decode(git.read_blob(root, blob))
+
+
+def _path_loader(root: str, revision: str, path: str) -> TextLoader:
+    return lambda: _decode(git.read_path(root, revision, path))
 
 
 def _file_loader(path: str) -> TextLoader:

@@ -155,9 +155,18 @@ class FileChange:
     def _text(self, key: str, loader: TextLoader | None, side: str) -> str | None:
         if key not in self._cache:
             text = loader() if loader is not None else None
+            self._cache[f"{key}:partial"] = text is None
             self._cache[key] = text if text is not None else reconstruct(self.hunks, side)
         value = self._cache[key]
         return value if isinstance(value, str) else None
+
+    def is_partial(self, side: str) -> bool:
+        """Whether the text of `side` was rebuilt from the hunks (no full text available)."""
+        if side == "old":
+            self.old_text()
+        else:
+            self.new_text()
+        return bool(self._cache.get(f"{side}:partial", False))
 
     def cached(self, key: str, build: Callable[[], object]) -> object:
         """Memoise a parse of this file so every rule that wants it shares one parse."""

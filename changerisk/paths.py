@@ -13,7 +13,7 @@ def compile_patterns(patterns: tuple[str, ...]) -> Any:
     import pathspec
 
     try:
-        return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        return pathspec.PathSpec.from_lines("gitignore", patterns)
     except Exception as exc:  # pathspec raises its own error types
         raise ValueError(str(exc)) from None
 

@@ -121,7 +121,7 @@ class Rule:
             name=self.name,
             category=self.category,
             severity=severity or self.severity,
-            path=change.path,
+            path=(change.old_path or change.path) if side == "old" else change.path,
             line=line,
             message=message,
             evidence=evidence.strip(),

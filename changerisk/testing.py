@@ -29,10 +29,13 @@ def run_diff(
 
 
 def run_fixture(
-    path: str | Path, select: Sequence[str] = (), config: Config | None = None
+    path: str | Path,
+    select: Sequence[str] = (),
+    config: Config | None = None,
+    rules: Sequence[type[Rule]] | None = None,
 ) -> Report:
     """`run_diff` on a fixture file."""
-    return run_diff(Path(path).read_bytes(), select=select, config=config)
+    return run_diff(Path(path).read_bytes(), select=select, config=config, rules=rules)
 
 
 def found(report: Report) -> set[tuple[str, str, int]]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from changerisk.parsers.hcl import Block, TerraformFile, terraform_of
-from changerisk.rule import Category, ChangeSet, FileChange, Finding, Rule, Severity
+from changerisk.rule import Category, ChangeSet, Confidence, FileChange, Finding, Rule, Severity
 
 # Resource types that hold data or identity that a recreate cannot bring back.
 STATEFUL_TYPES = frozenset(
@@ -260,6 +260,26 @@ class ResourceRemoved(Rule):
                 side="old",
                 severity=severity,
             )
+        yield from self._moved_unread(changeset)
+
+    def _moved_unread(self, changeset: ChangeSet) -> Iterator[Finding]:
+        """A pure rename into another directory whose text cannot be read (a bare diff)."""
+        for change in changeset.files:
+            if "terraform" not in change.formats or change.hunks or not change.old_path:
+                continue
+            new_dir = posixpath.dirname(change.new_path or "")
+            if change.new_path is None or posixpath.dirname(change.old_path) == new_dir:
+                continue
+            if change.is_partial("old") and not (change.old_text() or "").strip():
+                yield self.finding(
+                    change,
+                    1,
+                    f"moves {change.old_path} to another module ({new_dir}): the resources it "
+                    "declares are destroyed where they were and created anew",
+                    hint="add moved blocks, or run terraform state mv / import for each resource",
+                    evidence=f"rename to {change.new_path}",
+                    confidence=Confidence.MEDIUM,
+                )
 
 
 class ModuleRemoved(Rule):

@@ -13,9 +13,9 @@ from typing import Any
 
 from changerisk.model import FileChange
 
-_BLOCKS = """
-(config_file (body (block (identifier) @type) @block))
-"""
+# Every block; nesting is checked after, so blocks inside an ERROR node (a partial file
+# rebuilt from diff hunks starts mid-block) still count as top-level.
+_BLOCKS = "(block (identifier) @type) @block"
 _ADDRESS = re.compile(r"^[A-Za-z0-9_.\[\]\"\-*]+$")
 
 
@@ -105,6 +105,8 @@ def parse_hcl(text: str) -> TerraformFile:
     blocks = []
     for _, captures in cursor.matches(tree.root_node):
         node = captures["block"][0]
+        if _inside_block(node):
+            continue
         kind = _text(captures["type"][0])
         labels = tuple(
             _text(child).strip('"')
@@ -123,6 +125,15 @@ def parse_hcl(text: str) -> TerraformFile:
             )
         )
     return TerraformFile(tuple(blocks))
+
+
+def _inside_block(node: Any) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "block":
+            return True
+        parent = parent.parent
+    return False
 
 
 def _text(node: Any) -> str:
@@ -188,6 +199,33 @@ def _line_of(lines: list[str], key: str) -> int:
     return next((i for i, line in enumerate(lines, 1) if needle in line), 1)
 
 
+def balance_partial(text: str, change: FileChange, side: str) -> str:
+    """Make a text rebuilt from hunks parseable: each hunk may start inside a block whose
+    opening line is unseen (its lines are blanked) and end inside one (closed at its end)."""
+    lines = text.split("\n")
+    for hunk in change.hunks:
+        numbers = [
+            n for n in ((ln.old_no if side == "old" else ln.new_no) for ln in hunk.lines) if n
+        ]
+        depth = 0
+        for position, number in enumerate(numbers):
+            line = _code_part(lines[number - 1])
+            depth += line.count("{") - line.count("}")
+            if depth < 0:
+                for blank in numbers[: position + 1]:
+                    lines[blank - 1] = ""
+                depth = 0
+        if depth > 0 and numbers:
+            lines[numbers[-1] - 1] += " " + "}" * depth
+    return "\n".join(lines)
+
+
+def _code_part(line: str) -> str:
+    """The line without comments and string contents, for brace counting."""
+    line = re.sub(r'"(?:[^"\\]|\\.)*"', '""', line)
+    return re.split(r"#|//", line, maxsplit=1)[0]
+
+
 def terraform_of(change: FileChange, side: str) -> TerraformFile:
     """The parsed Terraform structure of one side ("old"/"new") of a file, parsed once."""
 
@@ -197,6 +235,8 @@ def terraform_of(change: FileChange, side: str) -> TerraformFile:
             return TerraformFile(())
         if change.path.endswith(".json"):
             return parse_tf_json(text)
+        if change.is_partial(side):
+            text = balance_partial(text, change, side)
         return parse_hcl(text)
 
     result = change.cached(f"terraform:{side}", build)

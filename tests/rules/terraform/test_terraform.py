@@ -1,0 +1,87 @@
+from pathlib import Path
+
+import pytest
+
+from changerisk.model import Severity
+from changerisk.rules.terraform import RULES, ModuleRemoved, ResourceRemoved
+from changerisk.testing import found, run_fixture
+
+HERE = Path(__file__).parent
+
+TF101_CASES = [
+    ("drop_db_instance.diff", {("TF101", "infra/db.tf", 6)}),
+    ("delete_file.diff", {("TF101", "infra/bastion.tf", 1), ("TF101", "infra/bastion.tf", 6)}),
+    ("rename_without_moved.diff", {("TF101", "infra/db.tf", 1)}),
+    ("removed_block_destroys.diff", {("TF101", "infra/main.tf", 1)}),
+    ("ephemeral_removed.diff", {("TF101", "infra/main.tf", 1)}),
+    ("moved_to_other_module_dir.diff", {("TF101", "envs/prod/main.tf", 1)}),  # unread rename
+    ("tf_json_removed.diff", {("TF101", "infra/main.tf.json", 4)}),
+    # near misses
+    ("rename_with_moved_block.diff", set()),
+    ("move_block_to_other_file.diff", set()),
+    ("removed_block_keeps_object.diff", set()),
+    ("comment_and_attribute_edit.diff", set()),
+]
+
+
+@pytest.mark.parametrize(("fixture", "expected"), TF101_CASES, ids=[c[0] for c in TF101_CASES])
+def test_tf101(fixture: str, expected: set[tuple[str, str, int]]) -> None:
+    report = run_fixture(HERE / "tf101" / fixture, select=["TF101"], rules=RULES)
+    assert found(report) == expected
+
+
+@pytest.mark.parametrize(
+    ("fixture", "severity", "words"),
+    [
+        ("drop_db_instance.diff", Severity.CRITICAL, "destroys aws_db_instance.main on the next apply"),
+        ("ephemeral_removed.diff", Severity.LOW, "destroys random_id.suffix"),
+        ("delete_file.diff", Severity.HIGH, "destroys aws_instance.bastion"),
+        (
+            "rename_without_moved.diff",
+            Severity.CRITICAL,
+            "renames aws_db_instance.main to aws_db_instance.orders without a moved block",
+        ),
+        ("removed_block_destroys.diff", Severity.CRITICAL, "through a removed block"),
+    ],
+)
+def test_tf101_severity_and_message(fixture: str, severity: Severity, words: str) -> None:
+    report = run_fixture(HERE / "tf101" / fixture, select=["TF101"], rules=RULES)
+    matching = [f for f in report.findings if words in f.message]
+    assert matching, [f.message for f in report.findings]
+    assert matching[0].severity is severity
+    assert matching[0].side == "old"
+    assert matching[0].hint
+
+
+def test_tf101_evidence_is_the_removed_block_header() -> None:
+    report = run_fixture(HERE / "tf101" / "drop_db_instance.diff", select=["TF101"], rules=RULES)
+    (finding,) = report.findings
+    assert finding.evidence == 'resource "aws_db_instance" "main" {'
+    assert finding.anchor == 5  # where the block stood in the new file
+
+
+TF102_CASES = [
+    ("drop_module.diff", {("TF102", "envs/prod/main.tf", 6)}),
+    ("rename_without_moved.diff", {("TF102", "envs/prod/main.tf", 1)}),
+    ("rename_with_moved.diff", set()),
+    ("version_bump.diff", set()),
+]
+
+
+@pytest.mark.parametrize(("fixture", "expected"), TF102_CASES, ids=[c[0] for c in TF102_CASES])
+def test_tf102(fixture: str, expected: set[tuple[str, str, int]]) -> None:
+    report = run_fixture(HERE / "tf102" / fixture, select=["TF102"], rules=RULES)
+    assert found(report) == expected
+
+
+def test_tf102_message_names_module_source() -> None:
+    report = run_fixture(HERE / "tf102" / "drop_module.diff", select=["TF102"], rules=RULES)
+    (finding,) = report.findings
+    assert finding.message == (
+        "destroys every resource in module.orders_db (source ../../modules/postgres) on the next apply"
+    )
+
+
+def test_rules_are_changeset_scoped() -> None:
+    # A block moved between files of one module is only safe when both files are seen together.
+    assert ResourceRemoved.scope == ModuleRemoved.scope == "changeset"
