@@ -1,0 +1,69 @@
+import pytest
+
+from changerisk.config import parse_config
+from changerisk.model import Severity
+from changerisk.rules.critical import RULES
+from changerisk.testing import found, run_diff
+
+CONFIG = parse_config(
+    {
+        "critical-paths": [
+            {
+                "paths": ["services/payments/", "services/auth/**/*.py"],
+                "severity": "critical",
+                "owners": ["@acme/payments"],
+                "description": "payments and login",
+            },
+            {"paths": ["deploy/prod/*.yaml"], "severity": "medium"},
+        ]
+    }
+)
+
+
+def _diff(path: str, old: str = "a = 1", new: str = "a = 2") -> str:
+    return (
+        f"diff --git a/{path} b/{path}\n"
+        "index 1111111..2222222 100644\n"
+        f"--- a/{path}\n+++ b/{path}\n"
+        "@@ -1,2 +1,2 @@\n"
+        " import os\n"
+        f"-{old}\n+{new}\n"
+    )
+
+
+DELETED = (
+    "diff --git a/services/payments/refund.py b/services/payments/refund.py\n"
+    "deleted file mode 100644\n"
+    "index 1111111..0000000\n"
+    "--- a/services/payments/refund.py\n+++ /dev/null\n"
+    "@@ -1,2 +0,0 @@\n-def refund():\n-    pass\n"
+)
+
+CASES = [
+    ("payments", _diff("services/payments/charge.py"), {("CRIT101", "services/payments/charge.py", 2)}),
+    ("auth nested", _diff("services/auth/api/login.py"), {("CRIT101", "services/auth/api/login.py", 2)}),
+    ("prod overlay", _diff("deploy/prod/api.yaml"), {("CRIT101", "deploy/prod/api.yaml", 2)}),
+    ("deleted file", DELETED, {("CRIT101", "services/payments/refund.py", 1)}),
+    # near misses
+    ("sibling dir", _diff("services/payments-docs/readme.py"), set()),
+    ("auth non-python", _diff("services/auth/README.md"), set()),
+    ("staging overlay", _diff("deploy/staging/api.yaml"), set()),
+]
+
+
+@pytest.mark.parametrize(("case", "diff", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_crit101(case: str, diff: str, expected: set[tuple[str, str, int]]) -> None:
+    assert found(run_diff(diff, config=CONFIG, rules=RULES)) == expected
+
+
+def test_crit101_uses_configured_severity_and_names_owners() -> None:
+    report = run_diff(_diff("services/payments/charge.py"), config=CONFIG, rules=RULES)
+    (finding,) = report.findings
+    assert finding.severity is Severity.CRITICAL
+    assert "payments and login" in finding.message and "@acme/payments" in finding.message
+    assert report.owners == ("@acme/payments",)
+    assert any("@acme/payments" in reason for reason in report.reasons)
+
+
+def test_crit101_quiet_without_configuration() -> None:
+    assert run_diff(_diff("services/payments/charge.py"), rules=RULES).findings == ()
