@@ -156,16 +156,30 @@ def _removed(
             yield address, located, new, address in removals
 
 
-def _renamed_to(
-    address: str, block: Block, new: dict[str, _Located], old_addresses: set[str]
-) -> str | None:
+def _renamed_to(address: str, block: Block, new: dict[str, _Located]) -> str | None:
+    """The one new block of the same type whose body mostly matches: a rename, not a swap."""
     prefix = address.rsplit(".", 1)[0] + "."
     candidates = [
         a
-        for a in new
-        if a.startswith(prefix) and a not in old_addresses and new[a].block.kind == block.kind
+        for a, located in new.items()
+        if a.startswith(prefix)
+        and located.block.kind == block.kind
+        and _similar(block.attributes, located.block.attributes)
     ]
     return candidates[0] if len(candidates) == 1 else None
+
+
+def _similar(old: dict[str, str], new: dict[str, str]) -> bool:
+    if not old and not new:
+        return True
+    shared = sum(1 for key, value in old.items() if new.get(key) == value)
+    return shared * 2 >= max(len(old), len(new))
+
+
+# Files that by convention declare no resources: moving them moves no state.
+_NO_RESOURCES = frozenset(
+    {"variables.tf", "outputs.tf", "versions.tf", "providers.tf", "locals.tf", "terraform.tf"}
+)
 
 
 class ResourceRemoved(Rule):
@@ -230,8 +244,8 @@ class ResourceRemoved(Rule):
                 if rtype in EPHEMERAL_TYPES
                 else self.severity
             )
-            renamed = _renamed_to(address, located.block, new, set())
-            what = "its data is lost" if rtype in STATEFUL_TYPES else "it is gone"
+            renamed = _renamed_to(address, located.block, new)
+            what = ": the data it holds is lost" if rtype in STATEFUL_TYPES else ""
             if renamed:
                 message = (
                     f"renames {address} to {renamed} without a moved block: the next apply "
@@ -239,10 +253,10 @@ class ResourceRemoved(Rule):
                 )
                 hint = f"add moved {{ from = {address}  to = {renamed} }}"
             elif by_removed:
-                message = f"destroys {address} through a removed block on the next apply: {what}"
+                message = f"destroys {address} through a removed block on the next apply{what}"
                 hint = "set lifecycle { destroy = false } in the removed block to keep the object"
             else:
-                message = f"destroys {address} on the next apply: {what}"
+                message = f"destroys {address} on the next apply{what}"
                 hint = (
                     "restore the block; if it moved, add a moved block; to stop managing it "
                     "without deleting it, use a removed block with lifecycle { destroy = false }"
@@ -270,15 +284,18 @@ class ResourceRemoved(Rule):
             new_dir = posixpath.dirname(change.new_path or "")
             if change.new_path is None or posixpath.dirname(change.old_path) == new_dir:
                 continue
+            if posixpath.basename(change.old_path) in _NO_RESOURCES:
+                continue
             if change.is_partial("old") and not (change.old_text() or "").strip():
                 yield self.finding(
                     change,
                     1,
-                    f"moves {change.old_path} to another module ({new_dir}): the resources it "
-                    "declares are destroyed where they were and created anew",
+                    f"moves {change.old_path} to another module ({new_dir}): any resources it "
+                    "declares are destroyed there and created anew here",
                     hint="add moved blocks, or run terraform state mv / import for each resource",
                     evidence=f"rename to {change.new_path}",
-                    confidence=Confidence.MEDIUM,
+                    severity=Severity.MEDIUM,
+                    confidence=Confidence.LOW,
                 )
 
 
@@ -335,7 +352,7 @@ class ModuleRemoved(Rule):
 
     def check_changeset(self, changeset: ChangeSet) -> Iterator[Finding]:
         for address, located, new, _ in _removed(changeset, ("module",)):
-            renamed = _renamed_to(address, located.block, new, set())
+            renamed = _renamed_to(address, located.block, new)
             source = located.block.attributes.get("source", "").strip('"')
             inside = f" (source {source})" if source else ""
             if renamed:
