@@ -95,6 +95,7 @@ EPHEMERAL_TYPES = frozenset(
         "random_pet",
         "random_integer",
         "random_shuffle",
+        "random_password",
         "random_uuid",
         "tls_private_key",
     }
