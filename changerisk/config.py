@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from changerisk.errors import ConfigError
 from changerisk.model import LEVEL_NAMES, Severity
@@ -20,7 +21,7 @@ from changerisk.rule import CriticalPath
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 DEFAULT_TIERS = ("any reviewer", "peer", "senior", "senior + owner")
 DEFAULT_TIER_FOR_LEVEL = {
@@ -210,7 +211,8 @@ def _validator() -> Callable[[Any], Any]:
     schema = json.loads(
         resources.files("changerisk").joinpath("data/config.schema.json").read_text()
     )
-    return fastjsonschema.compile(schema)  # type: ignore[no-any-return]
+    validate: Callable[[Any], Any] = fastjsonschema.compile(schema)
+    return validate
 
 
 def _validate(table: dict[str, Any], where: str) -> None:

@@ -44,11 +44,12 @@ def parse_diff(data: bytes | str, origin: str = "diff") -> list[FileChange]:
         raise InputError(f"{origin}: combined diffs (diff --cc) are not supported; diff one parent")
     if not _HEADER.search(text):
         raise InputError(f"{origin}: no unified diff found (expected 'diff --git' or '---/+++')")
-    import unidiff  # lazy: only when there is a diff to read
+    from unidiff.errors import UnidiffParseError  # lazy: only when there is a diff
+    from unidiff.patch import PatchSet
 
     try:
-        patch = unidiff.PatchSet(text)
-    except unidiff.UnidiffParseError as exc:
+        patch = PatchSet(text)
+    except UnidiffParseError as exc:
         raise InputError(f"{origin}: malformed diff: {exc}") from None
     files = [_file_change(patched) for patched in patch]
     expected = len(_DIFF_GIT.findall(text))

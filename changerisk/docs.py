@@ -50,14 +50,18 @@ def parse_rule_doc(rule: type[Rule]) -> RuleDoc:
     summary, _, rest = text.partition("\n")
     parts = _SECTION.split(rest)
     intro = parts[0].strip()
-    sections = {parts[i].strip(): parts[i + 1].strip("\n") + "\n" for i in range(1, len(parts) - 1, 2)}
+    sections = {
+        parts[i].strip(): parts[i + 1].strip("\n") + "\n" for i in range(1, len(parts) - 1, 2)
+    }
     return RuleDoc(summary=summary.strip(), intro=intro, sections=sections)
 
 
 def render_markdown(rule: type[Rule]) -> str:
     """The rule's documentation page: metadata, then the docstring sections."""
     doc = parse_rule_doc(rule)
-    formats = ", ".join(sorted(rule.formats)) or ("whole change" if rule.scope == "changeset" else "any text file")
+    formats = ", ".join(sorted(rule.formats)) or (
+        "whole change" if rule.scope == "changeset" else "any text file"
+    )
     lines = [
         f"# {rule.code} {rule.name}",
         "",

@@ -120,7 +120,7 @@ def commits_in_range(root: str, base: str, head: str = "HEAD") -> tuple[Commit, 
         record = record.strip("\n")
         if not record:
             continue
-        sha, name, email, message = (record.split("\x00") + ["", "", ""])[:4]
+        sha, name, email, message = [*record.split("\x00"), "", "", ""][:4]
         commits.append(Commit(sha=sha, author=name, author_email=email, message=message.strip()))
     return tuple(commits)
 

@@ -21,7 +21,6 @@ from changerisk.model import (
     Severity,
     Status,
 )
-
 from changerisk.paths import matches_any as path_matches
 from changerisk.suppression import Suppression, added_suppressions
 

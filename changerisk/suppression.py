@@ -33,7 +33,7 @@ def parse_line(text: str, number: int) -> Suppression | None:
 
 
 def suppressions_in(text: str) -> dict[int, Suppression]:
-    found = {}
+    found: dict[int, Suppression] = {}
     if "changerisk:" not in text:
         return found
     for number, line in enumerate(text.splitlines(), start=1):

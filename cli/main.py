@@ -20,7 +20,9 @@ EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 
 
 def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+    return tuple(
+        code.strip().upper() for value in values for code in value.split(",") if code.strip()
+    )
 
 
 def _stdin_is_piped() -> bool:
@@ -48,14 +50,41 @@ def cli(debug: bool) -> None:
     help="Exit 1 at or above this level (default: from config, else high; none never fails).",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
     help="Report format.",
 )
-@click.option("--ai-assisted", is_flag=True, help="Treat the change as AI-assisted (also CHANGERISK_AI_ASSISTED=1).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file to use instead of the nearest one.")
-@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated, repeatable).")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated, repeatable).")
-@click.option("--color/--no-color", default=None, help="Force or disable colour (default: auto; NO_COLOR is respected).")
+@click.option(
+    "--ai-assisted",
+    is_flag=True,
+    help="Treat the change as AI-assisted (also CHANGERISK_AI_ASSISTED=1).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file to use instead of the nearest one.",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Only these rule codes or prefixes (comma-separated, repeatable).",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="CODES",
+    help="Skip these rule codes or prefixes (comma-separated, repeatable).",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Force or disable colour (default: auto; NO_COLOR is respected).",
+)
 def check(
     diff: str | None,
     staged: bool,
@@ -76,7 +105,7 @@ def check(
         raise click.UsageError("give only one of DIFF, --staged and --base")
     stdin: bytes | None = None
     if diff == "-" or (diff is None and not staged and not base and _stdin_is_piped()):
-        stdin = click.get_binary_stream("stdin").read()
+        stdin = sys.stdin.buffer.read()
         if diff is None and not stdin.strip():
             stdin = None  # nothing piped: fall back to the repository
         elif diff == "-" and stdin is not None and not stdin.strip():
@@ -94,10 +123,14 @@ def check(
     if api.ai_assisted_from_env():
         ai_sources.append(api.AI_ENV)
     report = api.check(
-        changeset, config, ai_assisted=bool(ai_sources), ai_sources=ai_sources,
-        select=_codes(select), ignore=_codes(ignore),
+        changeset,
+        config,
+        ai_assisted=bool(ai_sources),
+        ai_sources=ai_sources,
+        select=_codes(select),
+        ignore=_codes(ignore),
     )
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         from changerisk.report import json as json_report
 
@@ -110,7 +143,9 @@ def check(
 
 
 @cli.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def list_rules(fmt: str) -> int:
     """List every installed rule."""
     from changerisk.registry import all_rules
@@ -120,14 +155,21 @@ def list_rules(fmt: str) -> int:
         import json
 
         rows = [
-            {"code": r.code, "name": r.name, "category": r.category.value, "severity": r.severity.label,
-             "summary": r.summary()}
+            {
+                "code": r.code,
+                "name": r.name,
+                "category": r.category.value,
+                "severity": r.severity.label,
+                "summary": r.summary(),
+            }
             for r in rules
         ]
         click.echo(json.dumps(rows, indent=2))
         return EXIT_OK
     for r in rules:
-        click.echo(f"{r.code:<8} {r.name:<32} {r.category.value:<14} {r.severity.label:<9} {r.summary()}")
+        click.echo(
+            f"{r.code:<8} {r.name:<32} {r.category.value:<14} {r.severity.label:<9} {r.summary()}"
+        )
     return EXIT_OK
 
 
@@ -147,7 +189,9 @@ def explain(code: str) -> int:
 
 
 @cli.command()
-@click.option("--pyproject", is_flag=True, help="Print a [tool.changerisk] table for pyproject.toml instead.")
+@click.option(
+    "--pyproject", is_flag=True, help="Print a [tool.changerisk] table for pyproject.toml instead."
+)
 def init(pyproject: bool) -> int:
     """Print a starter configuration (redirect it to .changerisk.toml)."""
     from importlib import resources
@@ -200,7 +244,10 @@ def main(argv: list[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        click.echo(f"changerisk: error: internal error: {type(exc).__name__}: {exc} (--debug for details)", err=True)
+        click.echo(
+            f"changerisk: error: internal error: {type(exc).__name__}: {exc} (--debug for details)",
+            err=True,
+        )
         return EXIT_ERROR
     return int(result) if isinstance(result, int) else EXIT_OK
 

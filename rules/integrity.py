@@ -161,13 +161,17 @@ class ConfigChanged(Rule):
         elif name == "pyproject.toml":
             new_sections = _sections(change.new_text() or "")
             old_sections = _sections(change.old_text() or "")
-            for line in change.added_lines:
-                if line.new_no and new_sections.get(line.new_no, "").startswith("tool.changerisk"):
-                    yield self._pyproject(change, line.new_no, "new")
+            for added in change.added_lines:
+                if added.new_no and new_sections.get(added.new_no, "").startswith(
+                    "tool.changerisk"
+                ):
+                    yield self._pyproject(change, added.new_no, "new")
                     return
-            for line in change.removed_lines:
-                if line.old_no and old_sections.get(line.old_no, "").startswith("tool.changerisk"):
-                    yield self._pyproject(change, line.old_no, "old")
+            for removed in change.removed_lines:
+                if removed.old_no and old_sections.get(removed.old_no, "").startswith(
+                    "tool.changerisk"
+                ):
+                    yield self._pyproject(change, removed.old_no, "old")
                     return
 
     def _pyproject(self, change: FileChange, line: int, side: str) -> Finding:

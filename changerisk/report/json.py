@@ -48,9 +48,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "source": {"kind": report.source, "description": report.description},
         "files_checked": report.files_checked,
         "findings": [finding_dict(f) for f in report.findings],
-        "suppressed": [
-            {**finding_dict(s.finding), "reason": s.reason} for s in report.suppressed
-        ],
+        "suppressed": [{**finding_dict(s.finding), "reason": s.reason} for s in report.suppressed],
     }
 
 

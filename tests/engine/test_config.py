@@ -21,10 +21,19 @@ def test_full_config_parses() -> None:
             "ignore": ["TF102"],
             "per-path-ignores": {"examples/**": ["SH"]},
             "tiers": ["anyone", "peer", "lead"],
-            "tier-for-level": {"none": "anyone", "info": "anyone", "low": "anyone", "medium": "peer", "high": "lead", "critical": "lead"},
+            "tier-for-level": {
+                "none": "anyone",
+                "info": "anyone",
+                "low": "anyone",
+                "medium": "peer",
+                "high": "lead",
+                "critical": "lead",
+            },
             "ai-assisted": {"min-level": "low", "min-tier": "lead"},
             "breadth": {"categories": 2, "components": 5},
-            "critical-paths": [{"paths": ["billing/"], "severity": "critical", "owners": ["@billing"]}],
+            "critical-paths": [
+                {"paths": ["billing/"], "severity": "critical", "owners": ["@billing"]}
+            ],
             "environments": {"production": ["k8s/prod/"], "non-production": ["k8s/dev/"]},
         }
     )
@@ -38,14 +47,20 @@ def test_full_config_parses() -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"fail-on": "severe"}, 'fail-on: "severe" is not one of none, info, low, medium, high, critical'),
+        (
+            {"fail-on": "severe"},
+            'fail-on: "severe" is not one of none, info, low, medium, high, critical',
+        ),
         ({"failon": "high"}, "failon: unknown key"),
         ({"select": ["tf101"]}, 'select.0: "tf101" is not a rule code or prefix'),
         ({"select": "TF"}, "select: expected array"),
         ({"tier-for-level": {"high": "boss"}}, "tier-for-level.high: 'boss' is not one of tiers"),
         ({"ai-assisted": {"min-tier": "boss"}}, "ai-assisted.min-tier: 'boss' is not one of tiers"),
         ({"critical-paths": [{"severity": "high"}]}, "critical-paths.0"),
-        ({"critical-paths": [{"paths": ["a/"], "colour": "red"}]}, "critical-paths.0.colour: unknown key"),
+        (
+            {"critical-paths": [{"paths": ["a/"], "colour": "red"}]},
+            "critical-paths.0.colour: unknown key",
+        ),
         ({"breadth": {"categories": 1}}, "breadth.categories"),
     ],
 )
@@ -74,7 +89,9 @@ def test_pyproject_without_tool_table_is_skipped(tmp_path: Path) -> None:
 
 
 def test_pyproject_tool_table(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.changerisk]\nfail-on = "medium"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.changerisk]\nfail-on = "medium"\n'
+    )
     assert load_config(start=tmp_path).fail_on == "medium"
 
 

@@ -1,19 +1,21 @@
 from pathlib import Path
 
 import pytest
+from changerisk.rules.terraform import RULES as TF_RULES
 from hypothesis import given
 from hypothesis import strategies as st
 
 from changerisk.config import Config, parse_config
 from changerisk.model import LEVEL_NAMES, Category, Finding, Severity
-from changerisk.rules.terraform import RULES as TF_RULES
 from changerisk.scoring import adjust, environment_of, verdict
 from changerisk.testing import run_diff
 
 FIXTURES = Path(__file__).parent.parent / "rules" / "terraform" / "tf101"
 
 
-def _finding(severity: Severity, category: Category = Category.DESTRUCTIVE, path: str = "infra/a.tf") -> Finding:
+def _finding(
+    severity: Severity, category: Category = Category.DESTRUCTIVE, path: str = "infra/a.tf"
+) -> Finding:
     return Finding("TF101", "x", category, severity, path, 1, "destroys x")
 
 
@@ -44,7 +46,9 @@ def test_default_tier_map(severity: Severity, tier: str) -> None:
 
 
 def test_ai_assisted_medium_needs_senior_and_says_why() -> None:
-    result = verdict([_finding(Severity.MEDIUM)], Config(), ai_assisted=True, ai_sources=["--ai-assisted"])
+    result = verdict(
+        [_finding(Severity.MEDIUM)], Config(), ai_assisted=True, ai_sources=["--ai-assisted"]
+    )
     assert result.tier == "senior"
     assert any("AI-assisted" in r and "--ai-assisted" in r for r in result.reasons)
 
@@ -121,7 +125,9 @@ def test_configured_critical_path_raises_other_findings() -> None:
 
 
 def test_environment_patterns_are_configurable() -> None:
-    config = parse_config({"environments": {"production": ["clusters/eu-*/"], "non-production": []}})
+    config = parse_config(
+        {"environments": {"production": ["clusters/eu-*/"], "non-production": []}}
+    )
     assert environment_of("clusters/eu-west/app.yaml", config) == "production"
     assert environment_of("tests/app.yaml", config) is None
 
@@ -152,7 +158,14 @@ def test_adding_findings_never_lowers_level_score_or_tier(
 @given(findings_strategy)
 def test_score_stays_in_its_level_band(findings: list[Finding]) -> None:
     result = verdict(findings, Config(), ai_assisted=False)
-    bands = {"none": (0, 0), "info": (5, 19), "low": (20, 44), "medium": (45, 69), "high": (70, 89), "critical": (90, 100)}
+    bands = {
+        "none": (0, 0),
+        "info": (5, 19),
+        "low": (20, 44),
+        "medium": (45, 69),
+        "high": (70, 89),
+        "critical": (90, 100),
+    }
     low, high = bands[result.level]
     assert low <= result.score <= high
 

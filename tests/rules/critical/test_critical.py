@@ -1,8 +1,8 @@
 import pytest
+from changerisk.rules.critical import RULES
 
 from changerisk.config import parse_config
 from changerisk.model import Severity
-from changerisk.rules.critical import RULES
 from changerisk.testing import found, run_diff
 
 CONFIG = parse_config(
@@ -40,8 +40,16 @@ DELETED = (
 )
 
 CASES = [
-    ("payments", _diff("services/payments/charge.py"), {("CRIT101", "services/payments/charge.py", 2)}),
-    ("auth nested", _diff("services/auth/api/login.py"), {("CRIT101", "services/auth/api/login.py", 2)}),
+    (
+        "payments",
+        _diff("services/payments/charge.py"),
+        {("CRIT101", "services/payments/charge.py", 2)},
+    ),
+    (
+        "auth nested",
+        _diff("services/auth/api/login.py"),
+        {("CRIT101", "services/auth/api/login.py", 2)},
+    ),
     ("prod overlay", _diff("deploy/prod/api.yaml"), {("CRIT101", "deploy/prod/api.yaml", 2)}),
     ("deleted file", DELETED, {("CRIT101", "services/payments/refund.py", 1)}),
     # near misses

@@ -1,7 +1,7 @@
 import pytest
-
 from changerisk.rules.integrity import RULES
 from changerisk.rules.terraform import RULES as TF_RULES
+
 from changerisk.testing import found, run_diff
 
 ADD_SUPPRESSION_WITH_REASON = """\

@@ -1,9 +1,9 @@
 from pathlib import Path
 
 import pytest
+from changerisk.rules.terraform import RULES, ModuleRemoved, ResourceRemoved
 
 from changerisk.model import Severity
-from changerisk.rules.terraform import RULES, ModuleRemoved, ResourceRemoved
 from changerisk.testing import found, run_fixture
 
 HERE = Path(__file__).parent
@@ -33,7 +33,11 @@ def test_tf101(fixture: str, expected: set[tuple[str, str, int]]) -> None:
 @pytest.mark.parametrize(
     ("fixture", "severity", "words"),
     [
-        ("drop_db_instance.diff", Severity.CRITICAL, "destroys aws_db_instance.main on the next apply"),
+        (
+            "drop_db_instance.diff",
+            Severity.CRITICAL,
+            "destroys aws_db_instance.main on the next apply",
+        ),
         ("ephemeral_removed.diff", Severity.LOW, "destroys random_id.suffix"),
         ("delete_file.diff", Severity.HIGH, "destroys aws_instance.bastion"),
         (
