@@ -6,6 +6,7 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
 
 class Severity(enum.IntEnum):
@@ -99,6 +100,7 @@ class Hunk:
 
 
 TextLoader = Callable[[], "str | None"]
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -168,11 +170,11 @@ class FileChange:
             self.new_text()
         return bool(self._cache.get(f"{side}:partial", False))
 
-    def cached(self, key: str, build: Callable[[], object]) -> object:
+    def cached(self, key: str, build: Callable[[], T]) -> T:
         """Memoise a parse of this file so every rule that wants it shares one parse."""
         if key not in self._cache:
             self._cache[key] = build()
-        return self._cache[key]
+        return self._cache[key]  # type: ignore[return-value]
 
     def new_position(self, old_no: int) -> int:
         """The new-side line where old line `old_no` stands (or stood, if removed)."""

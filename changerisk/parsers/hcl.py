@@ -239,6 +239,4 @@ def terraform_of(change: FileChange, side: str) -> TerraformFile:
             text = balance_partial(text, change, side)
         return parse_hcl(text)
 
-    result = change.cached(f"terraform:{side}", build)
-    assert isinstance(result, TerraformFile)
-    return result
+    return change.cached(f"terraform:{side}", build)

@@ -8,9 +8,7 @@ Dockerfile `RUN` instructions. Both accept any text and never raise.
 
 from __future__ import annotations
 
-import json
 import re
-import shlex
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from changerisk.model import FileChange
 
 if TYPE_CHECKING:
-    from tree_sitter import Language, Node, Parser, Query
+    from tree_sitter import Language, Node, Query
 
 
 @dataclass(frozen=True)
@@ -44,16 +42,18 @@ class Command:
 # Wrapper programs that run their arguments as a command, with the options that take a value.
 _WRAPPERS: dict[str, frozenset[str]] = {
     "sudo": frozenset(
-        "-u -g -h -p -C -D -r -t -U -T --user --group --host --prompt --close-from --chdir "
-        "--role --type --other-user --command-timeout".split()
+        {"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group"}
+        | {"--host", "--prompt", "--close-from", "--chdir", "--role", "--type", "--other-user"}
+        | {"--command-timeout"}
     ),
     "doas": frozenset({"-u", "-C"}),
     "env": frozenset({"-u", "-C", "-S", "--unset", "--chdir", "--split-string"}),
     "time": frozenset({"-f", "-o", "--format", "--output"}),
     "nohup": frozenset(),
     "xargs": frozenset(
-        "-a -d -E -I -L -n -P -s --arg-file --delimiter --eof --replace --max-lines "
-        "--max-args --max-procs --max-chars --process-slot-var".split()
+        {"-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s", "--arg-file", "--delimiter", "--eof"}
+        | {"--replace", "--max-lines", "--max-args", "--max-procs", "--max-chars"}
+        | {"--process-slot-var"}
     ),
     "exec": frozenset({"-a"}),
     "nice": frozenset({"-n", "--adjustment"}),
@@ -64,7 +64,10 @@ _WRAPPERS: dict[str, frozenset[str]] = {
 _ASSIGNING = frozenset({"sudo", "env"})  # accept NAME=value before the command
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+# GitHub `${{ … }}` expressions, and runs of non-ASCII characters: the bash grammar's scanner
+# reads out of bounds on some code points (e.g. "{" then U+EFA13 crashes the process), and no
+# command name we look for is non-ASCII, so both are parsed as ASCII placeholders.
+_MASKED = re.compile(r"\$\{\{.*?\}\}|[^\x00-\x7f]+")
 _MAX_DEPTH = 4
 
 
@@ -76,7 +79,7 @@ def program_name(word: str) -> str:
 
 def unwrap(argv: Sequence[str]) -> tuple[int, tuple[str, ...]]:
     """Index of the real program in `argv` after wrappers (`sudo -E env X=1 nohup …`)."""
-    index, wrappers = 0, []
+    index, wrappers = 0, list[str]()
     while index < len(argv) and len(wrappers) < 8:
         name = program_name(argv[index])
         if name not in _WRAPPERS:
@@ -127,14 +130,8 @@ def _language() -> Language:
 def _query() -> Query:
     import tree_sitter
 
-    return tree_sitter.Query(_language(), "(command) @command")
-
-
-@cache
-def _parser() -> Parser:
-    import tree_sitter
-
-    return tree_sitter.Parser(_language())
+    query: Query = tree_sitter.Query(_language(), "(command) @command")
+    return query
 
 
 def commands(script: str, first_line: int = 1) -> list[Command]:
@@ -158,7 +155,7 @@ def _commands(script: str, first_line: int, depth: int) -> list[Command]:
     masked, restore = _mask_expressions(script)
     import tree_sitter
 
-    tree = _parser().parse(masked.encode("utf-8", "replace"))
+    tree = tree_sitter.Parser(_language()).parse(masked.encode("utf-8", "replace"))
     captured = tree_sitter.QueryCursor(_query()).captures(tree.root_node).get("command", [])
     out: list[Command] = []
     for node in sorted(captured, key=lambda n: n.start_byte):
@@ -177,16 +174,16 @@ def _commands(script: str, first_line: int, depth: int) -> list[Command]:
             )
         )
         if depth < _MAX_DEPTH:
-            for inner, row in _inner_scripts(node, argv, words, index):
-                inner_first = first_line + row
-                last = first_line + node.end_point.row
+            for inner, source in _inner_scripts(node, argv, words, index):
+                inner_first = first_line + source.start_point.row
+                last = first_line + source.end_point.row
                 for nested in _commands(restore(inner), inner_first, depth + 1):
                     out.append(_clamped(nested, last))
     return out
 
 
 def _clamped(command: Command, last: int) -> Command:
-    """Keep a nested command inside its outer command's lines (unquoting can drop newlines)."""
+    """Keep a nested command inside the lines of its source (unquoting can drop newlines)."""
     line = min(command.line, last)
     end = min(max(command.end_line, line), last)
     if (line, end) == (command.line, command.end_line):
@@ -195,8 +192,9 @@ def _clamped(command: Command, last: int) -> Command:
 
 
 def _mask_expressions(script: str) -> tuple[str, Callable[[str], str]]:
-    """Hide GitHub `${{ … }}` expressions, which are not shell and derail the bash grammar."""
-    if "${{" not in script:
+    """Hide GitHub `${{ … }}` expressions (not shell; they derail the grammar) and non-ASCII
+    text (the grammar's scanner is unsafe on it) behind ASCII placeholders."""
+    if "${{" not in script and script.isascii():
         return script, _identity
     found: list[str] = []
 
@@ -204,7 +202,7 @@ def _mask_expressions(script: str) -> tuple[str, Callable[[str], str]]:
         found.append(match.group(0))
         return f"__changerisk_expr_{len(found) - 1}__"
 
-    masked = _GITHUB_EXPRESSION.sub(mark, script)
+    masked = _MASKED.sub(mark, script)
 
     def restore(text: str) -> str:
         return re.sub(r"__changerisk_expr_(\d+)__", lambda m: _original(m, found), text)
@@ -266,25 +264,25 @@ def _joined(node: Node) -> str:
 
 def _inner_scripts(
     node: Node, argv: tuple[str, ...], words: list[Node], index: int
-) -> Iterator[tuple[str, int]]:
-    """Shell source a command runs itself: `bash -c STRING`, `su -c STRING`, `eval …`, `bash <<EOF`."""
+) -> Iterator[tuple[str, Node]]:
+    """Shell source a command runs itself: `bash -c S`, `su -c S`, `eval …`, `bash <<EOF`."""
     name = program_name(argv[index])
     if name == "eval" and index + 1 < len(argv):
-        yield " ".join(argv[index + 1 :]), words[index + 1].start_point.row
+        yield " ".join(argv[index + 1 :]), words[index + 1]
     elif name == "su":
         for i in range(index + 1, len(argv)):
             if argv[i] in ("-c", "--command") and i + 1 < len(argv):
-                yield argv[i + 1], words[i + 1].start_point.row
+                yield argv[i + 1], words[i + 1]
             elif argv[i].startswith("--command="):
-                yield argv[i].partition("=")[2], words[i].start_point.row
+                yield argv[i].partition("=")[2], words[i]
     elif name in _SHELLS:
         mode, at = _shell_mode(argv, index + 1)
         if mode == "c" and at < len(argv):
-            yield argv[at], words[at].start_point.row
+            yield argv[at], words[at]
         elif mode == "stdin":
             body = _heredoc_body(node)
             if body is not None:
-                yield _text(body), body.start_point.row
+                yield _text(body), body
 
 
 def _shell_mode(argv: tuple[str, ...], start: int) -> tuple[str, int]:
@@ -295,14 +293,14 @@ def _shell_mode(argv: tuple[str, ...], start: int) -> tuple[str, int]:
         if arg == "--":
             i += 1
             break
-        if arg in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
+        if arg in ("--rcfile", "--init-file"):
             i += 2
         elif arg.startswith("--"):
             i += 1
         elif arg[:1] in ("-", "+") and len(arg) > 1:
             dash_c = dash_c or (arg[0] == "-" and "c" in arg[1:])
             dash_s = dash_s or (arg[0] == "-" and "s" in arg[1:])
-            i += 1
+            i += 2 if arg[-1] in "oO" else 1  # `-euo pipefail`: -o takes the next word
         else:
             break
     if dash_c:
@@ -334,8 +332,7 @@ def commands_of(change: FileChange) -> tuple[Command, ...]:
             found.extend(commands(script, first_line))
         return tuple(found)
 
-    value = change.cached("shell-commands", build)
-    return value if isinstance(value, tuple) else ()
+    return change.cached("shell-commands", build)
 
 
 def script_lines_of(formats: Collection[str], text: str) -> list[tuple[str, int]]:
@@ -377,7 +374,7 @@ _SCRIPT_KEYS = frozenset(
         "after_failure",
     }
 )
-_NOT_SHELL = re.compile(r"^\s*(python|node|pwsh|powershell|cmd)\b")
+_NOT_SHELL = re.compile(r"^\s*(python|node|perl|ruby)\b")  # `shell: python {0}`
 
 
 def ci_scripts(text: str) -> list[tuple[str, int]]:
@@ -402,13 +399,13 @@ def _yaml_documents(text: str) -> list[Any] | None:
 
 def _ci_scripts_in(documents: list[Any]) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
-    seen: set[int] = set()
+    seen: set[object] = set()
     for document in documents:
         _walk(document, out, seen)
     return sorted(set(out), key=lambda item: (item[1], item[0]))
 
 
-def _walk(node: Any, out: list[tuple[str, int]], seen: set[int]) -> None:
+def _walk(node: Any, out: list[tuple[str, int]], seen: set[object]) -> None:
     import yaml
 
     if id(node) in seen:  # aliases share nodes; cycles and "billion laughs" end here
@@ -433,7 +430,7 @@ def _walk(node: Any, out: list[tuple[str, int]], seen: set[int]) -> None:
                 _walk(value, out, seen)
 
 
-def _collect(node: Any, out: list[tuple[str, int]], seen: set[int]) -> None:
+def _collect(node: Any, out: list[tuple[str, int]], seen: set[object]) -> None:
     import yaml
 
     if isinstance(node, yaml.ScalarNode):
@@ -442,16 +439,18 @@ def _collect(node: Any, out: list[tuple[str, int]], seen: set[int]) -> None:
             block = node.style in ("|", ">")
             out.append((value, node.start_mark.line + (2 if block else 1)))
     elif isinstance(node, yaml.SequenceNode):
-        if id(node) in seen:
+        if ("script", id(node)) in seen:  # an alias of a list already read as scripts
             return
-        seen.add(id(node))
+        seen.add(("script", id(node)))
         for item in node.value:
             _collect(item, out, seen)
     else:
         _walk(node, out, seen)
 
 
-_CI_KEY_LINE = re.compile(r"^(?P<lead>[ \t]*(?:-[ \t]+)?)(?P<key>[A-Za-z_]+)[ \t]*:(?:[ \t]+(?P<rest>.*))?$")
+_CI_KEY_LINE = re.compile(
+    r"^(?P<lead>[ \t]*(?:-[ \t]+)?)(?P<key>[A-Za-z_]+)[ \t]*:(?:[ \t]+(?P<rest>.*))?$"
+)
 _ITEM_LINE = re.compile(r"^(?P<lead>[ \t]*)-[ \t]+(?P<rest>.*)$")
 
 
@@ -505,6 +504,8 @@ def _scalar_at(lines: list[str], number: int, rest: str, column: int) -> list[tu
     if rest[:1] in ("[", "{", "&", "*", "!"):
         return []
     if rest.startswith('"') and rest.endswith('"') and len(rest) >= 2:
+        import json
+
         try:
             rest = str(json.loads(rest))
         except ValueError:
@@ -590,7 +591,6 @@ def _continues(line: str, escape: str) -> bool:
 
 
 _RUN = re.compile(r"^\s*(?:ONBUILD\s+)?RUN(?:\s+(?P<body>.*))?$", re.IGNORECASE)
-_INSTRUCTION = re.compile(r"^\s*[A-Za-z]+(\s|$)")
 _RUN_FLAGS = re.compile(r"^(?:--\S+\s+)*")
 _ESCAPE_DIRECTIVE = re.compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.IGNORECASE)
 _HEREDOC_ONLY = re.compile(r"^<<-?\s*(['\"]?)(?P<word>\w+)\1\s*$")
@@ -657,6 +657,10 @@ def _heredoc_end(lines: list[str], start: int, words: list[str]) -> int:
 
 
 def _exec_form(body: str) -> str:
+    """`RUN ["sh", "-c", "…"]` as the command line it runs."""
+    import json
+    import shlex
+
     stripped = body.strip()
     if not stripped.startswith("["):
         return body
