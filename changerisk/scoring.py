@@ -138,7 +138,8 @@ def verdict(
                 )
         else:
             reasons.append(
-                f"AI-assisted change{source}: below {config.ai_min_level}, the AI policy adds nothing"
+                f"AI-assisted change{source}: below {config.ai_min_level}, "
+                "the AI policy adds nothing"
             )
     owners: list[str] = []
     for cp in config.critical_paths:
