@@ -80,24 +80,23 @@ def _file_diff(path: str, old: str, new: str) -> str:
             text=True,
         ).stdout
     body = out.split("\n", 4)[4]  # drop git's header lines, keep the hunks
-    return f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n--- a/{path}\n+++ b/{path}\n{body}"
+    header = f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n"
+    return f"{header}--- a/{path}\n+++ b/{path}\n{body}"
 
 
 def large(runs: int) -> None:
     data = _large_diff()
     changed = sum(1 for line in data.splitlines() if line[:1] in (b"+", b"-"))
-    print(
-        f"large diff: {len(data) / 1e6:.1f} MB, {data.count(b'diff --git')} files, ~{changed} changed lines"
-    )
+    files = data.count(b"diff --git")
+    print(f"large diff: {len(data) / 1e6:.1f} MB, {files} files, {changed} changed lines")
     parse = _time(
         [sys.executable, "-c", "import sys, unidiff; unidiff.PatchSet(sys.stdin.read())"],
         runs,
         data,
     )
     check = _time([*EXE, "check", "-", "--fail-on", "none"], runs, data)
-    print(
-        f"unidiff alone: {parse * 1000:.0f} ms; changerisk check: {check * 1000:.0f} ms; {check / parse:.2f}x"
-    )
+    print(f"unidiff alone: {parse * 1000:.0f} ms; changerisk check: {check * 1000:.0f} ms", end="")
+    print(f"; {check / parse:.2f}x")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     subprocess.run(
         [*EXE, "check", "-", "--fail-on", "none"], input=data, capture_output=True, cwd=ROOT
