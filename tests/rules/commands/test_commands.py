@@ -15,14 +15,13 @@ from changerisk.api import check, read_change
 from changerisk.config import Config
 from changerisk.docs import parse_rule_doc
 from changerisk.model import Confidence, Severity
-from changerisk.parsers.shell import (
-    Command,
+from changerisk.parsers.scripts import (
     ci_scripts,
-    commands,
     dockerfile_runs,
     makefile_recipes,
     script_lines_of,
 )
+from changerisk.parsers.shell import Command, commands
 from changerisk.testing import found, run_diff, run_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures"
