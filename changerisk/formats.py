@@ -60,7 +60,7 @@ _CFN_HINT = re.compile(
     r"AWSTemplateFormatVersion|^\s*Resources\s*:\s*$|\"Resources\"\s*:|Type\s*:\s*['\"]?AWS::",
     re.MULTILINE,
 )
-_IAM_HINT = re.compile(r"[\"']?Statement[\"']?\s*:")
+_IAM_HINT = re.compile(r"[\"']?(Statement|Effect|Action|NotAction|Principal)[\"']?\s*:")
 
 
 def detect_formats(path: str, sample: str = "") -> frozenset[str]:
