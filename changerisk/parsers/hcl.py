@@ -81,7 +81,8 @@ def _strip_index(address: str) -> str:
 
 
 @cache
-def _language() -> Any:
+def language() -> Any:
+    """The tree-sitter HCL language, loaded once."""
     import tree_sitter
     import tree_sitter_hcl
 
@@ -89,19 +90,20 @@ def _language() -> Any:
 
 
 @cache
-def _query(source: str) -> Any:
+def query(source: str) -> Any:
+    """A compiled tree-sitter query over HCL, compiled once per source."""
     import tree_sitter
 
-    return tree_sitter.Query(_language(), source)
+    return tree_sitter.Query(language(), source)
 
 
 def parse_hcl(text: str) -> TerraformFile:
     """The top-level blocks of an HCL file; syntax errors leave the parseable blocks."""
     import tree_sitter
 
-    parser = tree_sitter.Parser(_language())
+    parser = tree_sitter.Parser(language())
     tree = parser.parse(text.encode("utf-8"))
-    cursor = tree_sitter.QueryCursor(_query(_BLOCKS))
+    cursor = tree_sitter.QueryCursor(query(_BLOCKS))
     blocks = []
     for _, captures in cursor.matches(tree.root_node):
         node = captures["block"][0]
