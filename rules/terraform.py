@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -120,9 +121,16 @@ def _collect(
     modules: dict[
         str, tuple[dict[str, _Located], dict[str, _Located], dict[str, str], set[str], set[str]]
     ] = {}
-    for change in changeset.files:
-        if "terraform" not in change.formats or change.is_binary:
-            continue
+    terraform = [c for c in changeset.files if "terraform" in c.formats and not c.is_binary]
+    active = {
+        d
+        for c in terraform
+        if _may_remove_blocks(c)
+        for d in (_module_dir(c, "old"), _module_dir(c, "new"))
+    }
+    for change in terraform:
+        if _module_dir(change, "old") not in active and _module_dir(change, "new") not in active:
+            continue  # no block header removed anywhere in this module: nothing can be destroyed
         for side in ("old", "new"):
             if (side == "old" and change.old_path is None) or (
                 side == "new" and change.new_path is None
@@ -138,6 +146,19 @@ def _collect(
                 entry[3].update(parsed.forgets())
                 entry[4].update(parsed.removals())
     return modules
+
+
+_HEADER_LINE = re.compile(
+    r'^\s*(resource|module|data|"resource"|"module")\b|"(resource|module)"\s*:'
+)
+
+
+def _may_remove_blocks(change: FileChange) -> bool:
+    """Whether this file's change can take a block away: a header line removed, the file
+    deleted or moved (a .tf.json edit is always read, its structure spans many lines)."""
+    if change.status.value in ("deleted", "renamed", "copied") or change.path.endswith(".json"):
+        return True
+    return any(_HEADER_LINE.search(line.text) for line in change.removed_lines)
 
 
 def _removed(

@@ -107,8 +107,8 @@ def statements_of(change: FileChange, side: str) -> tuple[Statement, ...]:
     def build() -> tuple[Statement, ...]:
         text = change.old_text() if side == "old" else change.new_text()
         path = (change.old_path or change.path) if side == "old" else change.path
-        if not text:
-            return ()
+        if not text or "action" not in text.lower():
+            return ()  # every statement that grants anything names its actions
         if not (path.lower().endswith(_HCL_SUFFIXES) and change.is_partial(side)):
             return parse_policies(text, path)
         # A side rebuilt from hunks may start inside a block, an object or a heredoc: read it
