@@ -13,6 +13,12 @@ _OLD_MODE = re.compile(r"^(?:old mode|deleted file mode) (\d+)$", re.MULTILINE)
 _NEW_MODE = re.compile(r"^(?:new mode|new file mode) (\d+)$", re.MULTILINE)
 _DIFF_GIT = re.compile(r"^diff --git ", re.MULTILINE)
 _HEADER = re.compile(r"^(diff --git |--- |\+\+\+ |@@ )", re.MULTILINE)
+_HUNK_HEADER = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_C_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13}
+# Stands for the space of " b/" inside a path while unidiff reads the file header: unidiff
+# splits `diff --git a/x b/y b/x b/y` at the last " b/". NUL bytes never reach the parser.
+_SPACE = "\x00"
 _SAMPLE_CHARS = 4000
 
 
@@ -44,13 +50,15 @@ def parse_diff(data: bytes | str, origin: str = "diff") -> list[FileChange]:
         raise InputError(f"{origin}: combined diffs (diff --cc) are not supported; diff one parent")
     if not _HEADER.search(text):
         raise InputError(f"{origin}: no unified diff found (expected 'diff --git' or '---/+++')")
+    _check_hunk_lengths(text, origin)
     from unidiff.errors import UnidiffParseError  # lazy: only when there is a diff
     from unidiff.patch import PatchSet
 
     try:
-        patch = PatchSet(text)
+        patch = PatchSet(_protect_header_paths(text))
     except UnidiffParseError as exc:
-        raise InputError(f"{origin}: malformed diff: {exc}") from None
+        reason = " ".join(str(exc).split())  # unidiff ends its message with the bad line
+        raise InputError(f"{origin}: malformed diff: {reason}") from None
     files = [_file_change(patched) for patched in patch]
     expected = len(_DIFF_GIT.findall(text))
     if expected and len(files) != expected:
@@ -60,12 +68,115 @@ def parse_diff(data: bytes | str, origin: str = "diff") -> list[FileChange]:
     return files
 
 
+def _check_hunk_lengths(text: str, origin: str) -> None:
+    """Fail on diff lines that no hunk header counts, which a reader would silently drop.
+
+    A `+`/`-` line right after a complete hunk (its header counts fewer lines), or a hunk
+    header that does not parse, would hide changed lines from every rule.
+    """
+    old = new = 0
+    after_hunk = False
+    for number, line in enumerate(text.split("\n"), start=1):
+        kind = line[:1]
+        if (old > 0 or new > 0) and kind in ("", " ", "-", "+", "\\"):
+            old -= int(kind in ("", " ", "-"))
+            new -= int(kind in ("", " ", "+"))
+            if old < 0 or new < 0:
+                return  # unidiff reports a hunk longer than its header
+            after_hunk = old == 0 and new == 0
+            continue
+        old = new = 0  # a hunk cut short: unidiff reports it
+        header = _HUNK_HEADER.match(line)
+        if header:
+            old = int(header.group(1) or 1)
+            new = int(header.group(2) or 1)
+            after_hunk = old == 0 and new == 0
+        elif line.startswith("@@ -"):
+            raise InputError(f"{origin}: line {number}: malformed hunk header {line[:60]!r}")
+        elif after_hunk and kind in ("+", "-") and not _is_file_line(line):
+            raise InputError(
+                f"{origin}: line {number}: changed line outside any hunk "
+                "(the hunk header counts fewer lines)"
+            )
+        elif kind != "\\":
+            after_hunk = line.startswith("+++ ")
+
+
+def _is_file_line(line: str) -> bool:
+    """A `---`/`+++` file header, or the `-- ` signature that ends `git format-patch` output."""
+    return line.startswith(("--- ", "+++ ")) or line == "-- "
+
+
+def _protect_header_paths(text: str) -> str:
+    """Hide the inner " b/" of names in `diff --git` headers and their ---/+++ lines."""
+    if not re.search(r'^diff --git .* "?b/.* "?b/', text, re.MULTILINE):
+        return text
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if not line.startswith("diff --git ") or len(re.findall(r' "?b/', line)) < 2:
+            continue
+        split = _split_git_header(line, "\n".join(lines[index + 1 : index + 8]))
+        if split is None or split[2] < 0:
+            continue
+        rest = line.removeprefix("diff --git ")
+        old, new = (
+            part.replace(" b/", f"{_SPACE}b/") for part in (rest[: split[2]], rest[split[2] + 1 :])
+        )
+        lines[index] = f"diff --git {old} {new}"
+        for follow in range(index + 1, min(index + 8, len(lines))):
+            marker = lines[follow][:4]
+            if marker in ("--- ", "+++ "):
+                name, tab, tail = lines[follow][4:].partition("\t")
+                lines[follow] = marker + name.replace(" b/", f"{_SPACE}b/") + tab + tail
+            if marker == "+++ " or lines[follow].startswith(("@@ ", "diff --git ")):
+                break
+    return "\n".join(lines)
+
+
+def _split_git_header(header: str, extended: str) -> tuple[str, str, int] | None:
+    """Read a `diff --git` header as git does: the old and new path (without a/ and b/) and
+    where the header splits them. Names may be quoted or hold spaces (`a/x b/y b/x b/y`)."""
+    moved_from = re.search(r"^(?:rename|copy) from (.+)$", extended, re.MULTILINE)
+    moved_to = re.search(r"^(?:rename|copy) to (.+)$", extended, re.MULTILINE)
+    moved = (
+        (_unquote(moved_from.group(1)), _unquote(moved_to.group(1)))
+        if moved_from and moved_to
+        else None
+    )
+    rest = header.removeprefix("diff --git ")
+    quoted = re.fullmatch(f"({_QUOTED}) ({_QUOTED})", rest)
+    if moved is None and (quoted or '"' not in rest):  # the same name twice
+        candidates = [quoted.end(1) if quoted else len(rest) // 2]
+    else:
+        candidates = [index for index, char in enumerate(rest) if char == " "]
+    for index in candidates:
+        if rest[index : index + 1] != " ":
+            continue
+        left, right = _unquote(rest[:index]), _unquote(rest[index + 1 :])
+        prefixed = left[1:2] == "/" and right[1:2] == "/"
+        if moved:
+            if (left, right) == moved or (prefixed and (left[2:], right[2:]) == moved):
+                return (*moved, index)
+        elif left == right:  # no prefixes
+            return left, right, index
+        elif prefixed and left[2:] == right[2:]:
+            return left[2:], right[2:], index
+    return (*moved, -1) if moved else None
+
+
 def _unquote(path: str) -> str:
-    """Undo git's C-style quoting of paths ("a/\\303\\244.txt")."""
+    """Undo git's C-style quoting of paths ("a/\\303\\244.txt", "a/\\"q\\".tf")."""
     if not (len(path) >= 2 and path.startswith('"') and path.endswith('"')):
         return path
-    raw = path[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
-    return raw.encode("latin-1").decode("utf-8", "replace")
+
+    def unescape(match: re.Match[bytes]) -> bytes:
+        escaped = match.group(1)
+        if escaped[:1].isdigit():
+            return bytes([int(escaped, 8) & 0xFF])
+        return bytes([_C_ESCAPES.get(escaped, escaped[0])])
+
+    raw = re.sub(rb"\\([0-7]{1,3}|.)", unescape, path[1:-1].encode("utf-8", "surrogateescape"))
+    return raw.decode("utf-8", "replace")
 
 
 def _strip_prefix(path: str | None, prefix: str) -> str | None:
@@ -81,20 +192,19 @@ def _file_change(patched: object) -> FileChange:
     info = str(getattr(patched, "patch_info", "") or "")
     source = _strip_prefix(getattr(patched, "source_file", None), "a/")
     target = _strip_prefix(getattr(patched, "target_file", None), "b/")
-    rename_from = re.search(r"^(?:rename|copy) from (.+)$", info, re.MULTILINE)
-    rename_to = re.search(r"^(?:rename|copy) to (.+)$", info, re.MULTILINE)
-    if rename_from and rename_to:
-        source, target = _unquote(rename_from.group(1)), _unquote(rename_to.group(1))
+    header = re.search(r"^diff --git .+$", info, re.MULTILINE)
+    split = _split_git_header(header.group(0).replace(_SPACE, " "), info) if header else None
+    names = split[:2] if split else None
+    if names:
+        source, target = names
     is_added = bool(getattr(patched, "is_added_file", False)) or "\nnew file mode " in info
     is_deleted = bool(getattr(patched, "is_removed_file", False)) or "\ndeleted file mode " in info
     if is_added:
         source = None
     if is_deleted:
         target = None
-    if source is None and target is None:
-        header = re.search(r"^diff --git a/(.+) b/(.+)$", info, re.MULTILINE)
-        if header:
-            source, target = _unquote(header.group(1)), _unquote(header.group(2))
+    if source is None and target is None and names:  # "new" and "deleted" both: keep a path
+        source, target = names
     is_binary = bool(getattr(patched, "is_binary_file", False)) or "GIT binary patch" in info
     hunks = tuple(_hunk(h) for h in patched)  # type: ignore[attr-defined]
     old_mode = _first(_OLD_MODE, info)
@@ -149,7 +259,9 @@ def _status(
 def _hunk(h: object) -> Hunk:
     raw = [line for line in h if line.line_type in ("+", "-", " ")]  # type: ignore[attr-defined]
     lines: list[Line] = []
-    next_new = int(h.target_start) + int(h.target_length)  # type: ignore[attr-defined]
+    # The line after the hunk on the new side; an empty side's start names the line before.
+    new_start, new_len = int(h.target_start), int(h.target_length)  # type: ignore[attr-defined]
+    next_new = new_start + new_len if new_len else new_start + 1
     for line in reversed(raw):
         text = line.value.rstrip("\n")
         if line.line_type == "-":

@@ -80,16 +80,21 @@ def repo_root(cwd: str | None = None) -> str:
     return out.decode("utf-8", "surrogateescape").strip()
 
 
-def diff_worktree(root: str) -> bytes:
+def _only(paths: Sequence[str], text: bool) -> list[str]:
+    """`--text` and literal pathspecs after `--`, to read some files again as text."""
+    return [*(["--text"] if text else []), "--", *(f":(literal){path}" for path in paths)]
+
+
+def diff_worktree(root: str, paths: Sequence[str] = (), text: bool = False) -> bytes:
     """`git diff HEAD`: everything not yet committed, staged or not."""
     if not _has_head(root):
-        return run_git(["diff", "--cached", *DIFF_FLAGS], cwd=root)
-    return run_git(["diff", *DIFF_FLAGS, "HEAD", "--"], cwd=root)
+        return run_git(["diff", "--cached", *DIFF_FLAGS, *_only(paths, text)], cwd=root)
+    return run_git(["diff", *DIFF_FLAGS, "HEAD", *_only(paths, text)], cwd=root)
 
 
-def diff_staged(root: str) -> bytes:
+def diff_staged(root: str, paths: Sequence[str] = (), text: bool = False) -> bytes:
     """`git diff --cached`: what the next commit will contain."""
-    return run_git(["diff", "--cached", *DIFF_FLAGS], cwd=root)
+    return run_git(["diff", "--cached", *DIFF_FLAGS, *_only(paths, text)], cwd=root)
 
 
 def merge_base(root: str, ref: str, head: str = "HEAD") -> str:
@@ -107,8 +112,10 @@ def merge_base(root: str, ref: str, head: str = "HEAD") -> str:
         ) from None
 
 
-def diff_range(root: str, base: str, head: str = "HEAD") -> bytes:
-    return run_git(["diff", *DIFF_FLAGS, base, head, "--"], cwd=root)
+def diff_range(
+    root: str, base: str, head: str = "HEAD", paths: Sequence[str] = (), text: bool = False
+) -> bytes:
+    return run_git(["diff", *DIFF_FLAGS, base, head, *_only(paths, text)], cwd=root)
 
 
 def commits_in_range(root: str, base: str, head: str = "HEAD") -> tuple[Commit, ...]:

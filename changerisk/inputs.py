@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from changerisk import git
@@ -41,17 +43,19 @@ def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> Chan
     root = git.repo_root(cwd)
     commits: tuple[Commit, ...] = ()
     merge = ""
+    read: Callable[[Sequence[str], bool], bytes]
     if mode == "staged":
-        data, description = git.diff_staged(root), "staged changes"
+        read, description = partial(git.diff_staged, root), "staged changes"
     elif mode == "base":
         if not base:
             raise GitError("--base needs a ref")
         merge = git.merge_base(root, base)
-        data, description = git.diff_range(root, merge), f"{base}...HEAD"
+        read, description = partial(git.diff_range, root, merge, "HEAD"), f"{base}...HEAD"
         commits = git.commits_in_range(root, merge)
     else:
-        data, description = git.diff_worktree(root), "uncommitted changes (git diff HEAD)"
-    files = parse_diff(data, origin=description)
+        read = partial(git.diff_worktree, root)
+        description = "uncommitted changes (git diff HEAD)"
+    files = _reread_as_text(parse_diff(read((), False), origin=description), read, description)
     old_rev = merge if mode == "base" else "HEAD"
     new_rev = "HEAD" if mode == "base" else ":"
     for change in files:
@@ -65,6 +69,29 @@ def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> Chan
         repo_root=root,
         commits=commits,
     )
+
+
+def _reread_as_text(
+    files: list[FileChange], read: Callable[[Sequence[str], bool], bytes], origin: str
+) -> list[FileChange]:
+    """Read again with `--text` the files git called binary though their format is text.
+
+    A `.gitattributes` line such as `*.tf -diff` (which a change can add for itself) makes git
+    print "Binary files differ" for Terraform, hiding every line from the rules. A file with
+    NUL bytes stays binary.
+    """
+    out = []
+    for change in files:
+        if change.is_binary and change.formats:
+            paths = list(dict.fromkeys(p for p in (change.old_path, change.new_path) if p))
+            try:
+                again = parse_diff(read(paths, True), origin=origin)
+            except InputError:
+                again = []
+            if len(again) == 1 and not again[0].is_binary:
+                change = again[0]
+        out.append(change)
+    return out
 
 
 def _attach_blob_loaders(

@@ -177,16 +177,21 @@ class FileChange:
         return self._cache[key]  # type: ignore[return-value]
 
     def new_position(self, old_no: int) -> int:
-        """The new-side line where old line `old_no` stands (or stood, if removed)."""
+        """The new-side line where old line `old_no` stands (or stood, if removed).
+
+        A hunk side of length 0 names the line before it (`@@ -4,0 +5,2 @@` inserts after
+        old line 4), so its first line after is start + 1.
+        """
         delta = 0
         for hunk in self.hunks:
-            if old_no < hunk.old_start:
+            old_after = hunk.old_start + (hunk.old_len or 1)
+            if old_no < (hunk.old_start if hunk.old_len else old_after):
                 break
-            if old_no < hunk.old_start + max(hunk.old_len, 1):
+            if old_no < old_after:
                 for line in hunk.lines:
                     if line.old_no == old_no:
                         return line.new_no if line.new_no is not None else line.anchor
-            delta = (hunk.new_start + hunk.new_len) - (hunk.old_start + hunk.old_len)
+            delta = hunk.new_start + (hunk.new_len or 1) - old_after
         return max(old_no + delta, 1)
 
     def old_line(self, number: int) -> str:

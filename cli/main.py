@@ -101,6 +101,11 @@ def check(
     from changerisk import api
     from changerisk.config import load_config
 
+    # An unset CI variable ("--base $BASE_REF") must not quietly check something else.
+    if base is not None and not base.strip():
+        raise click.UsageError("--base needs a ref, got an empty value")
+    if diff is not None and not diff.strip():
+        raise click.UsageError("DIFF is an empty path: give a diff file or '-' for stdin")
     if sum(bool(x) for x in (diff, staged, base)) > 1:
         raise click.UsageError("give only one of DIFF, --staged and --base")
     stdin: bytes | None = None
@@ -223,8 +228,15 @@ def main(argv: list[str] | None = None) -> int:
         result = cli.main(args=args, prog_name="changerisk", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # `changerisk` alone: the help text
+        return EXIT_ERROR
     except click.ClickException as exc:
-        exc.show()
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        message = " ".join(exc.format_message().split())
+        click.echo(f"changerisk: error: {message}{hint}", err=True)
         return EXIT_ERROR
     except click.exceptions.Abort:
         click.echo("changerisk: aborted", err=True)

@@ -154,11 +154,25 @@ _HEADER_LINE = re.compile(
 
 
 def _may_remove_blocks(change: FileChange) -> bool:
-    """Whether this file's change can take a block away: a header line removed, the file
-    deleted or moved (a .tf.json edit is always read, its structure spans many lines)."""
+    """Whether this file's change can take a block away.
+
+    A block goes when its header line is removed, the file is deleted or moved, or the
+    structure around it changes: a brace added or removed (nesting it into another block), a
+    comment or heredoc opened around it. An edit of attribute values alone can do neither,
+    so its module need not be parsed. A .tf.json edit is always read.
+    """
     if change.status.value in ("deleted", "renamed", "copied") or change.path.endswith(".json"):
         return True
-    return any(_HEADER_LINE.search(line.text) for line in change.removed_lines)
+    if any(_HEADER_LINE.search(line.text) for line in change.removed_lines):
+        return True
+    return any(
+        marker in line.text
+        for line in (*change.added_lines, *change.removed_lines)
+        for marker in _STRUCTURE_MARKERS
+    )
+
+
+_STRUCTURE_MARKERS = ("{", "}", "/*", "*/", "<<")
 
 
 def _removed(
