@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from changerisk.errors import InputError
-from changerisk.formats import detect_formats
+from changerisk.formats import SAMPLE_CHARS, detect_formats
 from changerisk.model import FileChange, Hunk, Line, Status
 
 _INDEX = re.compile(r"^index ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)(?: (\d+))?$", re.MULTILINE)
@@ -19,7 +19,6 @@ _C_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13}
 # Stands for the space of " b/" inside a path while unidiff reads the file header: unidiff
 # splits `diff --git a/x b/y b/x b/y` at the last " b/". NUL bytes never reach the parser.
 _SPACE = "\x00"
-_SAMPLE_CHARS = 4000
 
 
 def decode(data: bytes, origin: str) -> str:
@@ -212,7 +211,11 @@ def _file_change(patched: object) -> FileChange:
     status = _status(info, is_added, is_deleted, is_binary, hunks, old_mode, new_mode)
     index = _INDEX.search(info)
     path = target or source or ""
-    sample = "\n".join(line.text for hunk in hunks for line in hunk.lines)[:_SAMPLE_CHARS]
+    # The hunk headers' section text (`@@ … @@ Resources:`) names enclosing lines unseen.
+    sections = [str(getattr(h, "section_header", "") or "") for h in patched]  # type: ignore[attr-defined]
+    sample = "\n".join([*sections, *(line.text for hunk in hunks for line in hunk.lines)])[
+        :SAMPLE_CHARS
+    ]
     return FileChange(
         old_path=source,
         new_path=target,

@@ -57,9 +57,10 @@ _CI_FILES = re.compile(
 _K8S_HINT = re.compile(r"^\s*apiVersion\s*:", re.MULTILINE)
 _K8S_KIND = re.compile(r"^\s*kind\s*:\s*[A-Z]\w*", re.MULTILINE)
 _CFN_HINT = re.compile(
-    r"AWSTemplateFormatVersion|^\s*Resources\s*:\s*$|\"Resources\"\s*:|Type\s*:\s*['\"]?AWS::",
+    r"AWSTemplateFormatVersion|^\s*Resources\s*:\s*$|\"Resources\"\s*:|Type['\"]?\s*:\s*['\"]?AWS::",
     re.MULTILINE,
 )
+SAMPLE_CHARS = 4000  # how much of a file format detection reads
 _IAM_HINT = re.compile(r"[\"']?(Statement|Effect|Action|NotAction|Principal)[\"']?\s*:")
 
 

@@ -7,6 +7,7 @@ that would point git at another repository or index.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -132,23 +133,93 @@ def commits_in_range(root: str, base: str, head: str = "HEAD") -> tuple[Commit, 
     return tuple(commits)
 
 
+class BlobReader:
+    """One `git cat-file --batch` process serving every blob read of a run.
+
+    A change with hundreds of files would otherwise start hundreds of git processes.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def read(self, spec: str) -> bytes | None:
+        """The blob named by `spec` (an id, or `REV:path`), or None when there is none."""
+        if "\n" in spec:
+            return self._read_one(spec)
+        try:
+            proc = self._process()
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline().split()
+            if len(header) != 3:
+                return None  # "<spec> missing" or "ambiguous"
+            data = proc.stdout.read(int(header[2]))
+            proc.stdout.read(1)  # the newline after the content
+        except (OSError, ValueError):
+            self.close()
+            return self._read_one(spec)
+        return data if header[1] == b"blob" else None
+
+    def _read_one(self, spec: str) -> bytes | None:
+        try:
+            return run_git(["cat-file", "blob", spec], cwd=self.root)
+        except GitError:
+            return None
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            exe = shutil.which("git")
+            if exe is None:
+                raise GitError("git is not installed or not on PATH")
+            self._proc = subprocess.Popen(
+                [exe, *_CONFIG, "cat-file", "--batch"],
+                cwd=self.root,
+                env=_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        return self._proc
+
+    def close(self) -> None:
+        if self._proc is not None:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            self._proc.wait()
+            self._proc = None
+
+
+_READERS: dict[str, BlobReader] = {}
+
+
+def blob_reader(root: str) -> BlobReader:
+    """The shared reader of the repository at `root` (closed at exit)."""
+    if root not in _READERS:
+        if not _READERS:
+            atexit.register(_close_readers)
+        _READERS[root] = BlobReader(root)
+    return _READERS[root]
+
+
+def _close_readers() -> None:
+    for reader in _READERS.values():
+        reader.close()
+    _READERS.clear()
+
+
 def read_blob(root: str, blob: str) -> bytes | None:
     """The content of a blob, or None when this repository does not have it."""
     if not blob or set(blob) == {"0"}:
         return None
-    try:
-        return run_git(["cat-file", "blob", blob], cwd=root)
-    except GitError:
-        return None
+    return blob_reader(root).read(blob)
 
 
 def read_path(root: str, revision: str, path: str) -> bytes | None:
     """The content of `path` at `revision` (":" for the index), or None."""
     spec = f":{path}" if revision == ":" else f"{revision}:{path}"
-    try:
-        return run_git(["cat-file", "blob", spec], cwd=root)
-    except GitError:
-        return None
+    return blob_reader(root).read(spec)
 
 
 def _has_head(root: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from changerisk import git
 from changerisk.diff import parse_diff
 from changerisk.errors import GitError, InputError
+from changerisk.formats import SAMPLE_CHARS, detect_formats
 from changerisk.model import ChangeSet, Commit, FileChange, Status, TextLoader
 
 MAX_INPUT_BYTES = 512 * 1024 * 1024
@@ -35,6 +37,7 @@ def from_diff_bytes(data: bytes, origin: str, source: str, root: str | None = No
     if root is not None:
         for change in files:
             _attach_blob_loaders(change, root, worktree=False)
+            _refine_formats(change)
     return ChangeSet(files=files, source=source, description=origin, repo_root=root)
 
 
@@ -62,6 +65,7 @@ def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> Chan
         _attach_blob_loaders(
             change, root, worktree=mode == "worktree", old_rev=old_rev, new_rev=new_rev
         )
+        _refine_formats(change)
     return ChangeSet(
         files=files,
         source=mode,
@@ -92,6 +96,21 @@ def _reread_as_text(
                 change = again[0]
         out.append(change)
     return out
+
+
+_SNIFFED = (".yaml", ".yml", ".json")
+
+
+def _refine_formats(change: FileChange) -> None:
+    """Detect YAML/JSON kinds (Kubernetes, CloudFormation, IAM policy) and extensionless
+    scripts from the full text where there is one, not only from the hunks."""
+    name = posixpath.basename(change.path).lower()
+    if change.is_binary or not (name.endswith(_SNIFFED) or "." not in name):
+        return
+    side = "new" if change.new_path is not None else "old"
+    text = change.new_text() if side == "new" else change.old_text()
+    if text and not change.is_partial(side):
+        change.formats = change.formats | detect_formats(change.path, text[:SAMPLE_CHARS])
 
 
 def _attach_blob_loaders(

@@ -476,3 +476,13 @@ def test_console_script_outside_a_repository(git_env: Path) -> None:
     assert proc.stderr.startswith("changerisk: error: not inside a git repository")
     assert proc.stderr.count("\n") == 1
     assert "Traceback" not in proc.stderr
+
+
+def test_formats_come_from_the_full_text_in_a_repository(git_repo: GitRepo, run_cli) -> None:
+    # An extensionless script edited far from its shebang: the hunk alone does not say shell.
+    body = "".join(f'echo "step {i}"\n' for i in range(40))
+    git_repo.commit(files={"bin/deploy": "#!/usr/bin/env bash\nset -eu\n" + body})
+    git_repo.write("bin/deploy", "#!/usr/bin/env bash\nset -eu\n" + body + "terraform destroy\n")
+    result = run_cli("check", "--select", "SH", "--format", "json")
+    assert result.code == 1, result.err
+    assert result.found() == {("SH101", "bin/deploy", 43)}

@@ -49,13 +49,9 @@ CASES = [
     ("scope_resource_to_arn.diff", set()),
     ("delete_admin_policy.diff", set()),
     ("markdown_doc_example.diff", set()),
-    # Known gap: formats come from the hunk text only; for YAML, cloudformation needs a
-    # `Resources:` or `Type: AWS::` line in the hunk, so this file is plain yaml.
-    pytest.param(
-        "cfn_yaml_action_star.diff",
-        {("IAM101", "cloudformation/worker.yaml", 21)},
-        marks=pytest.mark.xfail(strict=True, reason="format detection sees only the hunk"),
-    ),
+    # The hunk shows no `Resources:` line; its header's section text (`@@ … @@ Resources:`)
+    # tells that this YAML is a CloudFormation template.
+    ("cfn_yaml_action_star.diff", {("IAM101", "cloudformation/worker.yaml", 21)}),
 ]
 
 
