@@ -69,7 +69,7 @@ def adjust(findings: Sequence[Finding], config: Config) -> list[Finding]:
             matches_any(finding.path, cp.patterns) for cp in config.critical_paths
         ):
             step, notes = 1, ["configured critical path: raised one level"]
-        if step:
+        if step and finding.severity.shifted(step) != finding.severity:
             finding = replace(
                 finding,
                 base_severity=finding.severity,

@@ -302,6 +302,8 @@ class ResourceRemoved(Rule):
                 == "true"
             ):
                 message += " (it had prevent_destroy = true, which this change drops)"
+            if located.block.attributes.get("deletion_protection", "").strip() == "true":
+                message += " (deletion_protection = true makes the apply fail until it is off)"
             yield self.finding(
                 located.change,
                 located.block.line,

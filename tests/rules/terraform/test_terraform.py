@@ -89,3 +89,38 @@ def test_tf102_message_names_module_source() -> None:
 def test_rules_are_changeset_scoped() -> None:
     # A block moved between files of one module is only safe when both files are seen together.
     assert ResourceRemoved.scope == ModuleRemoved.scope == "changeset"
+
+
+PROTECTED = """\
+diff --git a/infra/db.tf b/infra/db.tf
+deleted file mode 100644
+index 1111111..0000000
+--- a/infra/db.tf
++++ /dev/null
+@@ -1,8 +0,0 @@
+-resource "aws_db_instance" "orders" {
+-  identifier          = "orders"
+-  deletion_protection = true
+-
+-  lifecycle {
+-    prevent_destroy = true
+-  }
+-}
+"""
+
+
+def test_tf101_names_the_protections_the_change_drops() -> None:
+    from changerisk.testing import run_diff
+
+    (finding,) = run_diff(PROTECTED, rules=RULES).findings
+    assert "prevent_destroy = true, which this change drops" in finding.message
+    assert "deletion_protection = true makes the apply fail until it is off" in finding.message
+    assert finding.line == 1 and finding.side == "old"
+
+
+def test_context_note_only_when_the_severity_moves() -> None:
+    from changerisk.testing import run_diff
+
+    report = run_diff(PROTECTED.replace("infra/db.tf", "envs/prod/db.tf"), rules=RULES)
+    (finding,) = report.findings
+    assert finding.severity.label == "critical" and finding.adjustments == ()
