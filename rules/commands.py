@@ -68,29 +68,41 @@ _TERRAFORM_VALUED = frozenset(
         "terragrunt-tfpath",
     }
 )
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})  # Go's strconv.ParseBool
+_FALSE = frozenset({"0", "f", "false", "no"})
 
 
 @dataclass(frozen=True)
-class TerraformCall:
-    """`terraform [global options] VERB [options] [args]`, options without their dashes."""
+class ParsedCall:
+    """`PROGRAM [options] VERB [options] [args]`, options without their dashes."""
 
     program: str
     verb: str
-    run_all: bool
     options: tuple[tuple[str, str | None], ...]
     positionals: tuple[str, ...]
 
     def flag(self, *names: str) -> bool:
-        """A boolean option's value: bare means true; the last occurrence wins."""
+        """A boolean option's value: bare means true, `=false`/`=0` false (the last one wins);
+        a variable (`=$APPROVE`) counts as true, since it may be."""
         result = False
         for name, value in self.options:
             if name in names:
-                result = value is None or value in _TRUE or value.startswith("$")
+                result = value is None or value.lower() not in _FALSE
         return result
 
-    def values(self, name: str) -> list[str]:
-        return [value for key, value in self.options if key == name and value is not None]
+    def values(self, *names: str) -> list[str]:
+        return [value for key, value in self.options if key in names and value is not None]
+
+    def value(self, *names: str) -> str | None:
+        """The last value given to any of `names`."""
+        found = self.values(*names)
+        return found[-1] if found else None
+
+
+@dataclass(frozen=True)
+class TerraformCall(ParsedCall):
+    """`terraform [global options] VERB [options] [args]`; terragrunt's run-all too."""
+
+    run_all: bool = False
 
     @property
     def destroys(self) -> bool:
@@ -150,7 +162,7 @@ def terraform_call(command: Command) -> TerraformCall | None:
             positionals.append(arg)
     if program == "terragrunt" and any(name == "all" for name, _ in options):
         run_all = True
-    return TerraformCall(program, verb, run_all, tuple(options), tuple(positionals))
+    return TerraformCall(program, verb, tuple(options), tuple(positionals), run_all=run_all)
 
 
 class TerraformDestroyCommand(Rule):
@@ -336,28 +348,8 @@ _NAMESPACE_TYPES = frozenset({"ns", "namespace", "namespaces"})
 _PROJECT_TYPES = frozenset({"project", "projects"})
 
 
-@dataclass(frozen=True)
-class KubectlCall:
-    """`kubectl [flags] VERB [flags] [args]`, options without their dashes."""
-
-    program: str
-    verb: str
-    options: tuple[tuple[str, str | None], ...]
-    positionals: tuple[str, ...]
-
-    def flag(self, *names: str) -> bool:
-        result = False
-        for name, value in self.options:
-            if name in names:
-                result = value is None or value.lower() not in ("false", "0", "f")
-        return result
-
-    def value(self, *names: str) -> str | None:
-        found = None
-        for name, value in self.options:
-            if name in names and value is not None:
-                found = value
-        return found
+class KubectlCall(ParsedCall):
+    """`kubectl [flags] VERB [flags] [args]` (or `oc`)."""
 
 
 def kubectl_call(command: Command) -> KubectlCall | None:
