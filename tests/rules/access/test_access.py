@@ -1,6 +1,5 @@
 """IAM101 iam-wildcard-action and IAM102 iam-wildcard-resource, and the policy parser."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -333,15 +332,6 @@ output "role_arn" {
 """
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
@@ -364,20 +354,12 @@ def _git(repo: Path, *args: str) -> None:
     ids=["unrelated-edit", "statement-removed", "write-on-star", "scope-dropped"],
 )
 def test_in_a_repository(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    edit: tuple[str, str],
-    expected: set[tuple[str, str, int]],
+    git_repo, edit: tuple[str, str], expected: set[tuple[str, str, int]]
 ) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    (tmp_path / "main.tf").write_text(ROLE_TF)
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-q", "-m", "before")
+    git_repo.commit("before", files={"main.tf": ROLE_TF})
     assert edit[0] in ROLE_TF
-    (tmp_path / "main.tf").write_text(ROLE_TF.replace(edit[0], edit[1]))
-    report = check(read_change(cwd=str(tmp_path)), Config(), rules=BOTH)
+    git_repo.write("main.tf", ROLE_TF.replace(edit[0], edit[1]))
+    report = check(read_change(cwd=str(git_repo.path)), Config(), rules=BOTH)
     assert found(report) == expected
 
 

@@ -1,4 +1,3 @@
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -100,30 +99,12 @@ EOF
 """
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
-
-
-def test_a_repository_gives_full_texts_and_closes_the_gaps(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    workflow, runbook = tmp_path / ".github/workflows/nightly.yml", tmp_path / "runbook.sh"
-    workflow.parent.mkdir(parents=True)
-    workflow.write_text(WORKFLOW)
-    runbook.write_text(RUNBOOK)
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-q", "-m", "before")
-    workflow.write_text(WORKFLOW.replace('"planned"\n', '"planned"\n          tofu destroy\n'))
-    runbook.write_text(RUNBOOK.replace("ticket.\n", "ticket.\nterraform destroy\n"))
-    report = check(read_change(cwd=str(tmp_path)), Config(), rules=RULES)
+def test_a_repository_gives_full_texts_and_closes_the_gaps(git_repo) -> None:
+    workflow, runbook = ".github/workflows/nightly.yml", "runbook.sh"
+    git_repo.commit("before", files={workflow: WORKFLOW, runbook: RUNBOOK})
+    git_repo.write(workflow, WORKFLOW.replace('"planned"\n', '"planned"\n          tofu destroy\n'))
+    git_repo.write(runbook, RUNBOOK.replace("ticket.\n", "ticket.\nterraform destroy\n"))
+    report = check(read_change(cwd=str(git_repo.path)), Config(), rules=RULES)
     assert found(report) == {("SH101", ".github/workflows/nightly.yml", 10)}
 
 
