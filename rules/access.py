@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from changerisk.parsers.hcl import terraform_of
 from changerisk.parsers.policy import Statement, statements_of
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity, Status
 
@@ -166,6 +167,16 @@ def _to(statement: Statement) -> str:
     return ""
 
 
+def _in(change: FileChange, statement: Statement) -> str:
+    """` in aws_iam_policy.ci`: the Terraform block that holds the statement, if any."""
+    if "terraform" not in change.formats or change.path.endswith(".json"):
+        return ""
+    for block in terraform_of(change, "new").blocks:
+        if block.address and block.line <= statement.line <= block.end_line:
+            return f" in {block.address}"
+    return ""
+
+
 def _grants_every_action(statement: Statement) -> bool:
     return statement.is_allow and _actions(statement).is_everything
 
@@ -229,7 +240,10 @@ class WildcardAction(Rule):
             if any(_reaches(b, statement) and _covers(_actions(b), wanted) for b in old):
                 continue
             if statement.actions:
-                message = f'grants every action ("Action": "*"){_on(statement)}{_to(statement)}'
+                message = (
+                    f'grants every action ("Action": "*"){_on(statement)}{_to(statement)}'
+                    f"{_in(change, statement)}"
+                )
                 hint = (
                     'name the actions the principal needs (e.g. "s3:GetObject"); "*" includes '
                     "iam:* and every action AWS adds later"
@@ -238,6 +252,7 @@ class WildcardAction(Rule):
                 message = (
                     f"grants every action except {_names(statement.not_actions)} "
                     f'("NotAction" with "Allow"){_on(statement)}{_to(statement)}'
+                    f"{_in(change, statement)}"
                 )
                 hint = (
                     "list the actions needed under Action; NotAction with Allow grants every "
@@ -323,7 +338,7 @@ class WildcardResource(Rule):
             yield self.finding(
                 change,
                 statement.resource_line,
-                f"grants {_names(fresh, 4)} on {where}{_to(statement)}",
+                f"grants {_names(fresh, 4)} on {where}{_to(statement)}{_in(change, statement)}",
                 hint=(
                     "scope Resource to the ARNs these actions need, "
                     "e.g. arn:aws:s3:::my-bucket/* instead of *"

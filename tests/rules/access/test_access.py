@@ -114,7 +114,8 @@ def test_a_markdown_example_is_not_a_policy() -> None:
         (
             "tf_bucket_policy_public.diff",
             Severity.CRITICAL,
-            'grants every action ("Action": "*") on ${aws_s3_bucket.assets.arn}/* to anyone',
+            'grants every action ("Action": "*") on ${aws_s3_bucket.assets.arn}/* to anyone '
+            "in data.aws_iam_policy_document.assets",
         ),
         (
             "tf_policy_document_actions_widened.diff",
@@ -125,7 +126,8 @@ def test_a_markdown_example_is_not_a_policy() -> None:
             # cloudwatch:GetMetricData was already granted on "*": only the new actions count
             "tf_quoted_json_read_only_star.diff",
             Severity.MEDIUM,
-            'grants ec2:DescribeInstances, logs:List* on every resource ("Resource": "*")',
+            'grants ec2:DescribeInstances, logs:List* on every resource ("Resource": "*") '
+            "in aws_iam_policy.monitoring",
         ),
     ],
 )
