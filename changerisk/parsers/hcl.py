@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from changerisk.model import FileChange
@@ -97,12 +97,20 @@ def query(source: str) -> Any:
     return tree_sitter.Query(language(), source)
 
 
+@lru_cache(maxsize=32)
+def syntax_tree(text: str) -> Any:
+    """The tree-sitter tree of an HCL text, shared by every reader of the same text (the
+    Terraform structure and the IAM policies of one file are read from one parse)."""
+    import tree_sitter
+
+    return tree_sitter.Parser(language()).parse(text.encode("utf-8", "replace"))
+
+
 def parse_hcl(text: str) -> TerraformFile:
     """The top-level blocks of an HCL file; syntax errors leave the parseable blocks."""
     import tree_sitter
 
-    parser = tree_sitter.Parser(language())
-    tree = parser.parse(text.encode("utf-8"))
+    tree = syntax_tree(text)
     cursor = tree_sitter.QueryCursor(query(_BLOCKS))
     blocks = []
     for _, captures in cursor.matches(tree.root_node):

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from changerisk.model import FileChange
-from changerisk.parsers.hcl import balance_partial, language, query
+from changerisk.parsers.hcl import balance_partial, query, syntax_tree
 
 _MAX_DEPTH = 64
 _WS = re.compile(r"[ \t\n\r]*")
@@ -553,7 +553,7 @@ def parse_hcl_policies(text: str) -> tuple[Statement, ...]:
     import tree_sitter
 
     source = text.encode("utf-8", "replace")
-    tree = tree_sitter.Parser(language()).parse(source)
+    tree = syntax_tree(text)
     roots: list[_Node] = []
     for _, captures in tree_sitter.QueryCursor(query(_ATTRIBUTES)).matches(tree.root_node):
         name, value = captures["name"][0], captures["value"][0]
