@@ -110,7 +110,10 @@ class _Located:
 
 
 def _module_dir(change: FileChange, side: str) -> str:
-    path = change.old_path if side == "old" else change.new_path
+    """The module directory a side's blocks belong to. A renamed file carries its blocks
+    along: moving a module's files to a new folder keeps the addresses inside it."""
+    moved = change.status.value in ("renamed", "copied") and change.new_path is not None
+    path = change.old_path if side == "old" and not moved else change.new_path
     return posixpath.dirname(path or "")
 
 
@@ -312,29 +315,37 @@ class ResourceRemoved(Rule):
                 side="old",
                 severity=severity,
             )
-        yield from self._moved_unread(changeset)
+        yield from self._directory_moves(changeset)
 
-    def _moved_unread(self, changeset: ChangeSet) -> Iterator[Finding]:
-        """A pure rename into another directory whose text cannot be read (a bare diff)."""
+    def _directory_moves(self, changeset: ChangeSet) -> Iterator[Finding]:
+        """Terraform files moved to another folder: one low-confidence note per folder pair."""
+        pairs: dict[tuple[str, str], list[FileChange]] = {}
         for change in changeset.files:
-            if "terraform" not in change.formats or change.hunks or not change.old_path:
+            if "terraform" not in change.formats or change.status.value != "renamed":
                 continue
-            new_dir = posixpath.dirname(change.new_path or "")
-            if change.new_path is None or posixpath.dirname(change.old_path) == new_dir:
+            old_dir, new_dir = _module_dir_of(change.old_path), _module_dir_of(change.new_path)
+            if old_dir != new_dir:
+                pairs.setdefault((old_dir, new_dir), []).append(change)
+        for (old_dir, new_dir), changes in sorted(pairs.items()):
+            if all(posixpath.basename(c.old_path or "") in _NO_RESOURCES for c in changes):
                 continue
-            if posixpath.basename(change.old_path) in _NO_RESOURCES:
-                continue
-            if change.is_partial("old") and not (change.old_text() or "").strip():
-                yield self.finding(
-                    change,
-                    1,
-                    f"moves {change.old_path} to another module ({new_dir}): any resources it "
-                    "declares are destroyed there and created anew here",
-                    hint="add moved blocks, or run terraform state mv / import for each resource",
-                    evidence=f"rename to {change.new_path}",
-                    severity=Severity.MEDIUM,
-                    confidence=Confidence.LOW,
-                )
+            first = min(changes, key=lambda c: c.path)
+            yield self.finding(
+                first,
+                1,
+                f"moves Terraform files from {old_dir or '.'} to {new_dir or '.'}: resource "
+                "addresses follow only if every module call's source follows, and a root "
+                "module's state stays behind",
+                hint="update each caller's source in this change; for a root module, migrate "
+                "its state (terraform init -migrate-state) or use moved/import blocks",
+                evidence=f"rename {first.old_path} -> {first.new_path}",
+                severity=Severity.LOW,
+                confidence=Confidence.LOW,
+            )
+
+
+def _module_dir_of(path: str | None) -> str:
+    return posixpath.dirname(path or "")
 
 
 class ModuleRemoved(Rule):

@@ -124,3 +124,41 @@ def test_context_note_only_when_the_severity_moves() -> None:
     report = run_diff(PROTECTED.replace("infra/db.tf", "envs/prod/db.tf"), rules=RULES)
     (finding,) = report.findings
     assert finding.severity.label == "critical" and finding.adjustments == ()
+
+
+MODULE_TF = """\
+resource "aws_s3_bucket" "data" {
+  bucket = var.name
+}
+
+resource "aws_sqs_queue" "jobs" {
+  name = var.name
+}
+"""
+
+
+def test_moving_a_module_folder_keeps_its_resources(git_repo, run_cli) -> None:
+    git_repo.commit(files={"modules/storage/main.tf": MODULE_TF})
+    git_repo.git("mv", "modules/storage", "modules/data-store")
+    git_repo.write("modules/data-store/main.tf", MODULE_TF.replace("var.name", "var.prefix"))
+    result = run_cli("check", "--select", "TF", "--format", "json")
+    findings = result.json()["findings"]
+    assert [(f["code"], f["severity"], f["confidence"]) for f in findings] == [
+        ("TF101", "low", "low")
+    ]
+    assert findings[0]["message"].startswith(
+        "moves Terraform files from modules/storage to modules/data-store"
+    )
+    assert result.code == 0
+
+
+def test_a_resource_dropped_while_its_folder_moves_is_destroyed(git_repo, run_cli) -> None:
+    git_repo.commit(files={"modules/storage/main.tf": MODULE_TF})
+    git_repo.git("mv", "modules/storage", "modules/data-store")
+    git_repo.write("modules/data-store/main.tf", MODULE_TF.split("\n\n")[0] + "\n")
+    result = run_cli("check", "--select", "TF101", "--format", "json")
+    destroyed = {
+        (f["path"], f["line"]) for f in result.json()["findings"] if f["severity"] != "low"
+    }
+    assert destroyed == {("modules/storage/main.tf", 5)}
+    assert result.code == 1
