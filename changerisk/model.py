@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
@@ -176,6 +176,14 @@ class FileChange:
             self._cache[key] = build()
         return self._cache[key]  # type: ignore[return-value]
 
+    def first_changed_line(self) -> tuple[int, str]:
+        """Where a whole-file finding points: the first added line (side "new"), else the
+        first removed one, else line 1 of the old file (a pure rename or mode change)."""
+        added = next((ln.new_no for ln in self.added_lines if ln.new_no), 0)
+        if added:
+            return added, "new"
+        return next((ln.old_no for ln in self.removed_lines if ln.old_no), 1), "old"
+
     def new_position(self, old_no: int) -> int:
         """The new-side line where old line `old_no` stands (or stood, if removed).
 
@@ -243,7 +251,6 @@ class ChangeSet:
     description: str = ""
     repo_root: str | None = None
     commits: tuple[Commit, ...] = ()
-    extra: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ def all_rules(plugins: Sequence[Plugin] | None = None) -> list[type[Rule]]:
 
 def matches(code: str, selectors: Iterable[str]) -> bool:
     """Whether `code` is named by any selector: a full code, a prefix, or ALL."""
-    return any(sel == "ALL" or code.startswith(sel) for sel in selectors)
+    return _specificity(code, tuple(selectors)) >= 0
 
 
 def select_rules(

@@ -62,17 +62,14 @@ class CriticalPathChanged(Rule):
                     continue
                 what = entry.description or ", ".join(entry.patterns)
                 owners = f"; owners {', '.join(entry.owners)}" if entry.owners else ""
-                line = next((ln.new_no for ln in change.added_lines if ln.new_no), 0)
-                old_side = not line
-                if old_side:
-                    line = next((ln.old_no for ln in change.removed_lines if ln.old_no), 1)
+                line, side = change.first_changed_line()
                 yield self.finding(
                     change,
                     line,
                     f"{change.status.value} {change.path} in critical path: {what}{owners}",
                     hint="ask the owners of this path to review; keep the change small",
                     severity=entry.severity,
-                    side="old" if old_side else "new",
+                    side=side,
                 )
                 break
 

@@ -148,9 +148,7 @@ class ConfigChanged(Rule):
     def check(self, change: FileChange) -> Iterator[Finding]:
         name = change.path.rsplit("/", 1)[-1]
         if name == ".changerisk.toml":
-            line = next((ln.new_no for ln in change.added_lines if ln.new_no), 0)
-            side = "new" if line else "old"
-            line = line or next((ln.old_no for ln in change.removed_lines if ln.old_no), 1)
+            line, side = change.first_changed_line()
             yield self.finding(
                 change,
                 line,

@@ -8,7 +8,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from changerisk.parsers.hcl import Block, TerraformFile, terraform_of
-from changerisk.rule import Category, ChangeSet, Confidence, FileChange, Finding, Rule, Severity
+from changerisk.rule import (
+    Category,
+    ChangeSet,
+    Confidence,
+    FileChange,
+    Finding,
+    Rule,
+    Severity,
+    Status,
+)
 
 # Resource types that hold data or identity that a recreate cannot bring back.
 STATEFUL_TYPES = frozenset(
@@ -112,9 +121,8 @@ class _Located:
 def _module_dir(change: FileChange, side: str) -> str:
     """The module directory a side's blocks belong to. A renamed file carries its blocks
     along: moving a module's files to a new folder keeps the addresses inside it."""
-    moved = change.status.value in ("renamed", "copied") and change.new_path is not None
-    path = change.old_path if side == "old" and not moved else change.new_path
-    return posixpath.dirname(path or "")
+    moved = change.status in (Status.RENAMED, Status.COPIED) and change.new_path is not None
+    return _module_dir_of(change.old_path if side == "old" and not moved else change.new_path)
 
 
 def _collect(
@@ -164,7 +172,9 @@ def _may_remove_blocks(change: FileChange) -> bool:
     comment or heredoc opened around it. An edit of attribute values alone can do neither,
     so its module need not be parsed. A .tf.json edit is always read.
     """
-    if change.status.value in ("deleted", "renamed", "copied") or change.path.endswith(".json"):
+    if change.status in (Status.DELETED, Status.RENAMED, Status.COPIED) or change.path.endswith(
+        ".json"
+    ):
         return True
     if any(_HEADER_LINE.search(line.text) for line in change.removed_lines):
         return True
@@ -321,7 +331,7 @@ class ResourceRemoved(Rule):
         """Terraform files moved to another folder: one low-confidence note per folder pair."""
         pairs: dict[tuple[str, str], list[FileChange]] = {}
         for change in changeset.files:
-            if "terraform" not in change.formats or change.status.value != "renamed":
+            if "terraform" not in change.formats or change.status is not Status.RENAMED:
                 continue
             old_dir, new_dir = _module_dir_of(change.old_path), _module_dir_of(change.new_path)
             if old_dir != new_dir:
