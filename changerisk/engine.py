@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from functools import partial
 
 from changerisk.config import Config
 from changerisk.errors import RuleCrash
@@ -25,25 +27,22 @@ def run_rules(changeset: ChangeSet, rules: Sequence[type[Rule]], config: Config)
     for change in changeset.files:
         for rule in per_file:
             if rule.wants(change):
-                findings.extend(_guarded(rule, change.path, lambda r=rule, c=change: r.check(c)))
+                findings.extend(_guarded(rule, change.path, partial(rule.check, change)))
     for rule in whole:
-        findings.extend(_guarded(rule, "the change", lambda r=rule: r.check_changeset(changeset)))
+        findings.extend(_guarded(rule, "the change", partial(rule.check_changeset, changeset)))
     return findings
 
 
-def _guarded(rule: Rule, where: str, call: object) -> list[Finding]:
+def _guarded(rule: Rule, where: str, call: Callable[[], Iterable[Finding]]) -> list[Finding]:
     try:
-        return list(call())  # type: ignore[operator]
+        return list(call())
     except RuleCrash:
         raise
     except Exception as exc:
         raise RuleCrash(rule.code, where, exc) from exc
 
 
-def _anchored(changeset: ChangeSet, findings: Iterable[Finding]) -> list[Finding]:
-    from dataclasses import replace
-
-    by_path = _by_path(changeset)
+def _anchored(by_path: dict[str, FileChange], findings: Iterable[Finding]) -> list[Finding]:
     out = []
     for finding in findings:
         if finding.side == "old" and not finding.anchor and finding.path in by_path:
@@ -70,10 +69,9 @@ def _path_ignored(finding: Finding, config: Config) -> bool:
 
 
 def apply_suppressions(
-    changeset: ChangeSet, findings: list[Finding]
+    by_path: dict[str, FileChange], findings: list[Finding]
 ) -> tuple[list[Finding], list[Suppressed]]:
     tables: dict[str, dict[int, Suppression]] = {}
-    by_path = _by_path(changeset)
     kept: list[Finding] = []
     dropped: list[Suppressed] = []
     for finding in findings:
@@ -98,9 +96,10 @@ def build_report(
     ai_assisted: bool = False,
     ai_sources: Sequence[str] = (),
 ) -> Report:
-    raw = _anchored(changeset, run_rules(changeset, rules, config))
+    by_path = _by_path(changeset)
+    raw = _anchored(by_path, run_rules(changeset, rules, config))
     raw = [f for f in raw if not _path_ignored(f, config)]
-    kept, suppressed = apply_suppressions(changeset, raw)
+    kept, suppressed = apply_suppressions(by_path, raw)
     unique = sorted(set(adjust(kept, config)), key=lambda f: (f.path, f.line, f.code, f.message))
     result = verdict(unique, config, ai_assisted, ai_sources)
     return Report(

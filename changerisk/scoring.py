@@ -6,11 +6,11 @@ The level is monotone: adding a finding never lowers it, nor the score.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from changerisk.config import Config
-from changerisk.model import Category, Finding, Severity
+from changerisk.model import LEVEL_NAMES, Category, Finding, Severity
 from changerisk.paths import matches_any
 
 _BAND = {  # score bands per level: [low, high]
@@ -38,7 +38,6 @@ class Verdict:
     tier: str
     reasons: tuple[str, ...]
     owners: tuple[str, ...] = ()
-    environments: dict[str, str] = field(default_factory=dict)
 
 
 def environment_of(path: str, config: Config) -> str | None:
@@ -153,8 +152,6 @@ def verdict(
 
 
 def _rank(level: str) -> int:
-    from changerisk.model import LEVEL_NAMES
-
     return LEVEL_NAMES.index(level)
 
 

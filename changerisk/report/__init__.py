@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from changerisk.model import Finding
+from changerisk.model import LEVEL_NAMES, Finding
 
 SCHEMA_VERSION = "1.0"
 
@@ -37,8 +37,6 @@ class Report:
     @property
     def blocks(self) -> bool:
         """Whether the level is at or above the fail-on level (exit code 1)."""
-        from changerisk.model import LEVEL_NAMES
-
         if self.fail_on == "none":
             return False
         return LEVEL_NAMES.index(self.level) >= LEVEL_NAMES.index(self.fail_on)
