@@ -19,110 +19,13 @@ from changerisk.rule import (
     Status,
 )
 
-# Resource types that hold data or identity that a recreate cannot bring back.
-STATEFUL_TYPES = frozenset(
-    {
-        "aws_db_instance",
-        "aws_rds_cluster",
-        "aws_rds_cluster_instance",
-        "aws_dynamodb_table",
-        "aws_s3_bucket",
-        "aws_ebs_volume",
-        "aws_efs_file_system",
-        "aws_elasticache_cluster",
-        "aws_elasticache_replication_group",
-        "aws_redshift_cluster",
-        "aws_docdb_cluster",
-        "aws_neptune_cluster",
-        "aws_opensearch_domain",
-        "aws_elasticsearch_domain",
-        "aws_kms_key",
-        "aws_secretsmanager_secret",
-        "aws_sqs_queue",
-        "aws_kinesis_stream",
-        "aws_msk_cluster",
-        "aws_route53_zone",
-        "aws_eks_cluster",
-        "aws_ecr_repository",
-        "aws_backup_vault",
-        "aws_cognito_user_pool",
-        "aws_fsx_lustre_file_system",
-        "google_sql_database_instance",
-        "google_sql_database",
-        "google_storage_bucket",
-        "google_bigquery_dataset",
-        "google_bigquery_table",
-        "google_spanner_instance",
-        "google_spanner_database",
-        "google_bigtable_instance",
-        "google_compute_disk",
-        "google_container_cluster",
-        "google_kms_crypto_key",
-        "google_kms_key_ring",
-        "google_secret_manager_secret",
-        "google_pubsub_topic",
-        "google_dns_managed_zone",
-        "google_filestore_instance",
-        "google_redis_instance",
-        "google_project",
-        "azurerm_mssql_database",
-        "azurerm_mssql_server",
-        "azurerm_postgresql_flexible_server",
-        "azurerm_postgresql_server",
-        "azurerm_mysql_flexible_server",
-        "azurerm_cosmosdb_account",
-        "azurerm_storage_account",
-        "azurerm_storage_container",
-        "azurerm_managed_disk",
-        "azurerm_key_vault",
-        "azurerm_key_vault_key",
-        "azurerm_kubernetes_cluster",
-        "azurerm_redis_cache",
-        "azurerm_dns_zone",
-        "azurerm_resource_group",
-        "azurerm_servicebus_namespace",
-        "azurerm_eventhub_namespace",
-        "kubernetes_persistent_volume",
-        "kubernetes_persistent_volume_claim",
-        "kubernetes_namespace",
-        "digitalocean_database_cluster",
-        "digitalocean_volume",
-        "cloudflare_zone",
-        "github_repository",
-        "vault_mount",
-    }
-)
-EPHEMERAL_TYPES = frozenset(
-    {
-        "null_resource",
-        "terraform_data",
-        "time_sleep",
-        "time_static",
-        "local_file",
-        "local_sensitive_file",
-        "random_id",
-        "random_string",
-        "random_pet",
-        "random_integer",
-        "random_shuffle",
-        "random_password",
-        "random_uuid",
-        "tls_private_key",
-    }
-)
+from .tf_common import STATEFUL_TYPES, destroy_severity, directory_of, module_dir
 
 
 @dataclass(frozen=True)
 class _Located:
     change: FileChange
     block: Block
-
-
-def _module_dir(change: FileChange, side: str) -> str:
-    """The module directory a side's blocks belong to. A renamed file carries its blocks
-    along: moving a module's files to a new folder keeps the addresses inside it."""
-    moved = change.status in (Status.RENAMED, Status.COPIED) and change.new_path is not None
-    return _module_dir_of(change.old_path if side == "old" and not moved else change.new_path)
 
 
 def _collect(
@@ -137,10 +40,10 @@ def _collect(
         d
         for c in terraform
         if _may_remove_blocks(c)
-        for d in (_module_dir(c, "old"), _module_dir(c, "new"))
+        for d in (module_dir(c, "old"), module_dir(c, "new"))
     }
     for change in terraform:
-        if _module_dir(change, "old") not in active and _module_dir(change, "new") not in active:
+        if module_dir(change, "old") not in active and module_dir(change, "new") not in active:
             continue  # no block header removed anywhere in this module: nothing can be destroyed
         for side in ("old", "new"):
             if (side == "old" and change.old_path is None) or (
@@ -148,7 +51,7 @@ def _collect(
             ):
                 continue
             parsed: TerraformFile = terraform_of(change, side)
-            entry = modules.setdefault(_module_dir(change, side), ({}, {}, {}, set(), set()))
+            entry = modules.setdefault(module_dir(change, side), ({}, {}, {}, set(), set()))
             target = entry[0] if side == "old" else entry[1]
             for address, block in parsed.addressed().items():
                 target.setdefault(address, _Located(change, block))
@@ -286,13 +189,7 @@ class ResourceRemoved(Rule):
     def check_changeset(self, changeset: ChangeSet) -> Iterator[Finding]:
         for address, located, new, by_removed in _removed(changeset, ("resource",)):
             rtype = located.block.labels[0]
-            severity = (
-                Severity.CRITICAL
-                if rtype in STATEFUL_TYPES
-                else Severity.LOW
-                if rtype in EPHEMERAL_TYPES
-                else self.severity
-            )
+            severity = destroy_severity(rtype, self.severity)
             renamed = _renamed_to(address, located.block, new)
             what = ": the data it holds is lost" if rtype in STATEFUL_TYPES else ""
             if renamed:
@@ -333,7 +230,7 @@ class ResourceRemoved(Rule):
         for change in changeset.files:
             if "terraform" not in change.formats or change.status is not Status.RENAMED:
                 continue
-            old_dir, new_dir = _module_dir_of(change.old_path), _module_dir_of(change.new_path)
+            old_dir, new_dir = directory_of(change.old_path), directory_of(change.new_path)
             if old_dir != new_dir:
                 pairs.setdefault((old_dir, new_dir), []).append(change)
         for (old_dir, new_dir), changes in sorted(pairs.items()):
@@ -352,10 +249,6 @@ class ResourceRemoved(Rule):
                 severity=Severity.LOW,
                 confidence=Confidence.LOW,
             )
-
-
-def _module_dir_of(path: str | None) -> str:
-    return posixpath.dirname(path or "")
 
 
 class ModuleRemoved(Rule):

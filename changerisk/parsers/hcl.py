@@ -29,6 +29,16 @@ class Block:
     end_line: int
     attributes: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     nested: dict[str, dict[str, str]] = field(default_factory=dict, hash=False, compare=False)
+    # Where each attribute is: "name" for top-level ones, "lifecycle.prevent_destroy" nested.
+    lines: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
+    # Nested blocks in order: (type, labels, line), e.g. ("backend", ("s3",), 3).
+    children: tuple[tuple[str, tuple[str, ...], int], ...] = field(
+        default=(), hash=False, compare=False
+    )
+
+    def line_of(self, name: str) -> int:
+        """The line of attribute `name` ("a" or "block.a"), or the block's first line."""
+        return self.lines.get(name, self.line)
 
     @property
     def address(self) -> str:
@@ -118,12 +128,8 @@ def parse_hcl(text: str) -> TerraformFile:
         if _inside_block(node):
             continue
         kind = _text(captures["type"][0])
-        labels = tuple(
-            _text(child).strip('"')
-            for child in node.named_children
-            if child.type in ("string_lit", "identifier") and child is not node.named_children[0]
-        )
-        attributes, nested = _attributes(node)
+        labels = _labels(node)
+        attributes, nested, lines, children = _attributes(node)
         blocks.append(
             Block(
                 kind=kind,
@@ -132,6 +138,8 @@ def parse_hcl(text: str) -> TerraformFile:
                 end_line=node.end_point[0] + 1,
                 attributes=attributes,
                 nested=nested,
+                lines=lines,
+                children=children,
             )
         )
     return TerraformFile(tuple(blocks))
@@ -154,19 +162,45 @@ def _body(node: Any) -> Any:
     return next((c for c in node.named_children if c.type == "body"), None)
 
 
-def _attributes(block: Any) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+def _labels(block: Any) -> tuple[str, ...]:
+    return tuple(
+        _text(child).strip('"')
+        for child in block.named_children[1:]
+        if child.type in ("string_lit", "identifier")
+    )
+
+
+def _attributes(
+    block: Any,
+) -> tuple[
+    dict[str, str],
+    dict[str, dict[str, str]],
+    dict[str, int],
+    tuple[tuple[str, tuple[str, ...], int], ...],
+]:
+    """A block's attributes, its nested blocks' attributes (one level, merged by type), the
+    line of each, and its nested blocks in order."""
     attributes: dict[str, str] = {}
     nested: dict[str, dict[str, str]] = {}
+    lines: dict[str, int] = {}
+    children: list[tuple[str, tuple[str, ...], int]] = []
     body = _body(block)
     if body is None:
-        return attributes, nested
+        return attributes, nested, lines, ()
     for child in body.named_children:
         if child.type == "attribute" and child.named_child_count >= 2:
-            attributes[_text(child.named_children[0])] = _text(child.named_children[1])
+            name = _text(child.named_children[0])
+            attributes[name] = _text(child.named_children[1])
+            lines[name] = child.start_point[0] + 1
         elif child.type == "block" and child.named_child_count:
-            inner, _ = _attributes(child)
-            nested.setdefault(_text(child.named_children[0]), {}).update(inner)
-    return attributes, nested
+            kind = _text(child.named_children[0])
+            children.append((kind, _labels(child), child.start_point[0] + 1))
+            inner, _, inner_lines, _ = _attributes(child)
+            nested.setdefault(kind, {}).update(inner)
+            lines.setdefault(kind, child.start_point[0] + 1)
+            for name, line in inner_lines.items():
+                lines[f"{kind}.{name}"] = line
+    return attributes, nested, lines, tuple(children)
 
 
 def parse_tf_json(text: str) -> TerraformFile:
