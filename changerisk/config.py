@@ -88,6 +88,11 @@ class Config:
     critical_paths: tuple[CriticalPath, ...] = ()
     production: tuple[str, ...] = DEFAULT_PRODUCTION
     non_production: tuple[str, ...] = DEFAULT_NON_PRODUCTION
+    terraform_replacements: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def rule_options(self) -> dict[str, object]:
+        """Settings of rule families, by dotted key, for `RuleSettings.options`."""
+        return {"terraform.replacement-attributes": dict(self.terraform_replacements)}
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **changes)
@@ -163,6 +168,7 @@ def parse_config(table: dict[str, Any], where: str = "", source: str = "config")
     )
     for index, entry in enumerate(critical):
         _check_globs(entry.patterns, f"{where}critical-paths[{index}].paths")
+    terraform = table.get("terraform", {})
     per_path = tuple(
         (glob, tuple(codes)) for glob, codes in table.get("per-path-ignores", {}).items()
     )
@@ -183,6 +189,10 @@ def parse_config(table: dict[str, Any], where: str = "", source: str = "config")
         critical_paths=critical,
         production=tuple(environments.get("production", cfg.production)),
         non_production=tuple(environments.get("non-production", cfg.non_production)),
+        terraform_replacements={
+            rtype: tuple(names)
+            for rtype, names in terraform.get("replacement-attributes", {}).items()
+        },
     )
 
 

@@ -19,7 +19,7 @@ from changerisk.suppression import Suppression, covering, suppressions_in
 
 def run_rules(changeset: ChangeSet, rules: Sequence[type[Rule]], config: Config) -> list[Finding]:
     """Every finding of every rule; a rule that raises stops the run with `RuleCrash`."""
-    settings = RuleSettings(critical_paths=config.critical_paths)
+    settings = RuleSettings(critical_paths=config.critical_paths, options=config.rule_options())
     instances = [rule(settings) for rule in rules]
     per_file = [r for r in instances if r.scope == "file"]
     whole = [r for r in instances if r.scope == "changeset"]

@@ -19,6 +19,7 @@ from changerisk.rule import (
     Status,
 )
 
+from .terraform_edits import RULES as EDIT_RULES
 from .tf_common import STATEFUL_TYPES, destroy_severity, directory_of, module_dir
 
 
@@ -319,4 +320,4 @@ class ModuleRemoved(Rule):
             yield self.finding(located.change, located.block.line, message, hint=hint, side="old")
 
 
-RULES = (ResourceRemoved, ModuleRemoved)
+RULES = (ResourceRemoved, ModuleRemoved, *EDIT_RULES)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
-from changerisk.rule import FileChange, Severity, Status
+from changerisk.parsers.hcl import Block, terraform_of
+from changerisk.rule import ChangeSet, FileChange, Severity, Status
 
 # Resource types that hold data or identity that a recreate cannot bring back.
 STATEFUL_TYPES = frozenset(
@@ -117,3 +120,68 @@ def module_dir(change: FileChange, side: str) -> str:
 
 def directory_of(path: str | None) -> str:
     return posixpath.dirname(path or "")
+
+
+@dataclass(frozen=True)
+class Located:
+    """A block and the file change it was read from."""
+
+    change: FileChange
+    block: Block
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One resource before and after the change (its address may differ through `moved`)."""
+
+    address: str
+    old: Located
+    new: Located
+
+
+@dataclass
+class ModuleSides:
+    """The blocks of one module directory on each side of the change."""
+
+    old: dict[str, Located] = field(default_factory=dict)
+    new: dict[str, Located] = field(default_factory=dict)
+    old_blocks: list[Located] = field(default_factory=list)
+    new_blocks: list[Located] = field(default_factory=list)
+    moves: dict[str, str] = field(default_factory=dict)
+    moved_from: set[str] = field(default_factory=set)
+
+
+def edited_modules(changeset: ChangeSet) -> dict[str, ModuleSides]:
+    """Per module directory, the blocks of the Terraform files this change edits."""
+    modules: dict[str, ModuleSides] = {}
+    for change in changeset.files:
+        if "terraform" not in change.formats or change.is_binary:
+            continue
+        if not change.added_lines and not change.removed_lines:
+            continue  # a pure rename or mode change edits no block
+        for side in ("old", "new"):
+            if (change.old_path if side == "old" else change.new_path) is None:
+                continue
+            parsed = terraform_of(change, side)
+            sides = modules.setdefault(module_dir(change, side), ModuleSides())
+            target = sides.old if side == "old" else sides.new
+            blocks = sides.old_blocks if side == "old" else sides.new_blocks
+            for block in parsed.blocks:
+                blocks.append(Located(change, block))
+                if block.address:
+                    target.setdefault(block.address, Located(change, block))
+            if side == "new":
+                sides.moves.update(parsed.moves())
+                sides.moved_from.update(parsed.moves())
+    return modules
+
+
+def resource_pairs(changeset: ChangeSet) -> Iterator[Pair]:
+    """Resources present on both sides of an edited module, following `moved` blocks."""
+    for _, sides in sorted(edited_modules(changeset).items()):
+        for address, old in sorted(sides.old.items()):
+            if old.block.kind != "resource":
+                continue
+            new = sides.new.get(sides.moves.get(address, address)) or sides.new.get(address)
+            if new is not None and new.block.kind == "resource":
+                yield Pair(address, old, new)

@@ -141,7 +141,7 @@ def test_moving_a_module_folder_keeps_its_resources(git_repo, run_cli) -> None:
     git_repo.commit(files={"modules/storage/main.tf": MODULE_TF})
     git_repo.git("mv", "modules/storage", "modules/data-store")
     git_repo.write("modules/data-store/main.tf", MODULE_TF.replace("var.name", "var.prefix"))
-    result = run_cli("check", "--select", "TF", "--format", "json")
+    result = run_cli("check", "--select", "TF101", "--select", "TF102", "--format", "json")
     findings = result.json()["findings"]
     assert [(f["code"], f["severity"], f["confidence"]) for f in findings] == [
         ("TF101", "low", "low")
