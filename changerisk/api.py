@@ -24,8 +24,24 @@ def read_change(
     staged: bool = False,
     base: str | None = None,
     cwd: str | None = None,
+    plans: Sequence[str] = (),
+    plans_only: bool = False,
 ) -> ChangeSet:
-    """Read the change to check: a diff file, stdin bytes, or the repository."""
+    """Read the change to check: a diff file, stdin bytes, or the repository, and any
+    Terraform plans (`plans_only`: the plans alone, no diff)."""
+    plan_files = [inputs.from_plan_file(path) for path in plans]
+    if plans_only:
+        return ChangeSet(
+            files=plan_files, source="plan", description=", ".join(plans), repo_root=None
+        )
+    changeset = _read_diff(diff, stdin, staged, base, cwd)
+    changeset.files.extend(plan_files)
+    return changeset
+
+
+def _read_diff(
+    diff: str | None, stdin: bytes | None, staged: bool, base: str | None, cwd: str | None
+) -> ChangeSet:
     if stdin is not None:
         return inputs.from_diff_bytes(
             stdin, origin="stdin", source="stdin", root=_root_or_none(cwd)

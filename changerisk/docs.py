@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from changerisk.rule import Rule
 
 _SECTION = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
+EXAMPLE_LANGUAGES = ("diff", "json")
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 
 
@@ -24,11 +25,20 @@ class RuleDoc:
 
     @property
     def bad(self) -> str:
-        return _first_fence(self.sections.get("Bad", ""), "diff")
+        return self.example("Bad")[1]
 
     @property
     def good(self) -> str:
-        return _first_fence(self.sections.get("Good", ""), "diff")
+        return self.example("Good")[1]
+
+    def example(self, section: str) -> tuple[str, str]:
+        """The example of a section and its kind: a "diff", or a "json" Terraform plan."""
+        text = self.sections.get(section, "")
+        for language in EXAMPLE_LANGUAGES:
+            body = _first_fence(text, language)
+            if body:
+                return language, body
+        return "", ""
 
     @property
     def config_toml(self) -> str:

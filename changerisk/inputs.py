@@ -160,3 +160,48 @@ def _file_loader(path: str) -> TextLoader:
             return None
 
     return load
+
+
+def from_plan_file(path: str) -> FileChange:
+    """A Terraform plan (`terraform show -json` output) as a file of the change.
+
+    The plan is read and validated here, so a file that is not a plan stops the run with a
+    clear error before any rule runs; rules find the parsed plan in the file's cache.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such plan file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a plan file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    if data.startswith(b"PK"):
+        raise InputError(
+            f"{path}: a binary plan file; give its JSON: terraform show -json {path} > plan.json"
+        )
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{path}: larger than {MAX_INPUT_BYTES // 2**20} MiB")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 (byte {exc.start}); give terraform show -json output"
+        ) from None
+    return from_plan_text(text, path)
+
+
+def from_plan_text(text: str, path: str) -> FileChange:
+    """A plan's JSON text as a file change named `path`."""
+    from changerisk.parsers.plan import parse_plan
+
+    plan = parse_plan(text, origin=path)
+    change = FileChange(
+        old_path=path,
+        new_path=path,
+        status=Status.MODIFIED,
+        formats=frozenset({"terraform-plan"}),
+        load_new=lambda: text,
+    )
+    change.cached("plan", lambda: plan)
+    return change

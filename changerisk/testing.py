@@ -7,7 +7,8 @@ from pathlib import Path
 
 from changerisk.config import Config
 from changerisk.engine import build_report
-from changerisk.inputs import from_diff_bytes
+from changerisk.inputs import from_diff_bytes, from_plan_text
+from changerisk.model import ChangeSet
 from changerisk.registry import all_rules, select_rules
 from changerisk.report import Report
 from changerisk.rule import Rule
@@ -26,6 +27,31 @@ def run_diff(
     config = config or Config()
     chosen = select_rules(list(rules) if rules is not None else all_rules(), select, ())
     return build_report(changeset, chosen, config, ai_assisted=ai_assisted)
+
+
+def run_plan(
+    plan: str,
+    select: Sequence[str] = (),
+    config: Config | None = None,
+    rules: Sequence[type[Rule]] | None = None,
+    path: str = "plan.json",
+) -> Report:
+    """Check a Terraform plan's JSON (`terraform show -json` output) with the installed rules."""
+    changeset = ChangeSet(files=[from_plan_text(plan, path)], source="plan", description=path)
+    chosen = select_rules(list(rules) if rules is not None else all_rules(), select, ())
+    return build_report(changeset, chosen, config or Config())
+
+
+def run_example(
+    kind: str,
+    text: str,
+    select: Sequence[str] = (),
+    config: Config | None = None,
+) -> Report:
+    """Run a documentation example: a "diff", or a "json" plan."""
+    if kind == "json":
+        return run_plan(text, select=select, config=config)
+    return run_diff(text, select=select, config=config)
 
 
 def run_fixture(

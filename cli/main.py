@@ -45,6 +45,13 @@ def cli(debug: bool) -> None:
 @click.option("--staged", is_flag=True, help="Check the staged changes (git diff --cached).")
 @click.option("--base", metavar="REF", help="Check HEAD against its merge base with REF.")
 @click.option(
+    "--plan",
+    "plans",
+    multiple=True,
+    metavar="PLAN.json",
+    help="A Terraform plan as JSON (terraform show -json PLANFILE); alone, or with a diff.",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(LEVEL_NAMES, case_sensitive=False),
     help="Exit 1 at or above this level (default: from config, else high; none never fails).",
@@ -89,6 +96,7 @@ def check(
     diff: str | None,
     staged: bool,
     base: str | None,
+    plans: tuple[str, ...],
     fail_on: str | None,
     fmt: str,
     ai_assisted: bool,
@@ -109,14 +117,23 @@ def check(
     if sum(bool(x) for x in (diff, staged, base)) > 1:
         raise click.UsageError("give only one of DIFF, --staged and --base")
     stdin: bytes | None = None
-    if diff == "-" or (diff is None and not staged and not base and _stdin_is_piped()):
+    only_plans = bool(plans) and diff is None and not staged and not base
+    # with --plan alone, no diff is read: not from a pipe, not from the repository
+    if diff == "-" or (
+        diff is None and not staged and not base and not plans and _stdin_is_piped()
+    ):
         stdin = sys.stdin.buffer.read()
         if diff is None and not stdin.strip():
             stdin = None  # nothing piped: fall back to the repository
         elif diff == "-" and stdin is not None and not stdin.strip():
             stdin = b""
     changeset = api.read_change(
-        diff=None if diff == "-" else diff, stdin=stdin, staged=staged, base=base
+        diff=None if diff == "-" else diff,
+        stdin=stdin,
+        staged=staged,
+        base=base,
+        plans=plans,
+        plans_only=only_plans,
     )
     start = Path(changeset.repo_root or os.getcwd())
     config = load_config(config_path, start=start)

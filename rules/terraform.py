@@ -20,6 +20,7 @@ from changerisk.rule import (
 )
 
 from .terraform_edits import RULES as EDIT_RULES
+from .terraform_plan import RULES as PLAN_RULES
 from .tf_common import STATEFUL_TYPES, destroy_severity, directory_of, module_dir
 
 
@@ -320,4 +321,4 @@ class ModuleRemoved(Rule):
             yield self.finding(located.change, located.block.line, message, hint=hint, side="old")
 
 
-RULES = (ResourceRemoved, ModuleRemoved, *EDIT_RULES)
+RULES = (ResourceRemoved, ModuleRemoved, *EDIT_RULES, *PLAN_RULES)

@@ -10,7 +10,7 @@ from changerisk.config import Config, parse_config
 from changerisk.docs import parse_rule_doc, render_markdown
 from changerisk.registry import all_rules, validate_rule
 from changerisk.rule import Rule
-from changerisk.testing import run_diff
+from changerisk.testing import run_example
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,21 +64,21 @@ def test_doc_has_sections(rule: type[Rule]) -> None:
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
 def test_doc_bad_example_fires(rule: type[Rule]) -> None:
     doc = parse_rule_doc(rule)
-    report = run_diff(doc.bad, select=[rule.code], config=_config_for(rule))
+    report = run_example(*doc.example("Bad"), select=[rule.code], config=_config_for(rule))
     assert rule.code in {f.code for f in report.findings}
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
 def test_doc_good_example_is_quiet(rule: type[Rule]) -> None:
     doc = parse_rule_doc(rule)
-    report = run_diff(doc.good, select=[rule.code], config=_config_for(rule))
+    report = run_example(*doc.example("Good"), select=[rule.code], config=_config_for(rule))
     assert [f for f in report.findings if f.code == rule.code] == []
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
 def test_messages_say_what_happens(rule: type[Rule]) -> None:
     doc = parse_rule_doc(rule)
-    report = run_diff(doc.bad, select=[rule.code], config=_config_for(rule))
+    report = run_example(*doc.example("Bad"), select=[rule.code], config=_config_for(rule))
     for finding in report.findings:
         assert finding.message[0].islower(), finding.message
         assert not finding.message.endswith("."), finding.message
