@@ -20,4 +20,10 @@ def compile_patterns(patterns: tuple[str, ...]) -> Any:
 
 def matches_any(path: str, patterns: Iterable[str]) -> bool:
     patterns = tuple(patterns)
-    return bool(patterns) and bool(compile_patterns(patterns).match_file(path))
+    return bool(patterns) and _matches(path, patterns)
+
+
+@lru_cache(maxsize=4096)
+def _matches(path: str, patterns: tuple[str, ...]) -> bool:
+    """Many findings share a path: match each path once per pattern set."""
+    return bool(compile_patterns(patterns).match_file(path))

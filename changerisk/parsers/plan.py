@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from changerisk.errors import InputError
@@ -42,9 +42,20 @@ class ResourceChange:
 
 @dataclass(frozen=True)
 class Plan:
+    """A plan: its versions, how many resource changes it holds, and the destructive ones
+    (delete, replace, forget) read in full; the rest stay in `entries`, as parsed."""
+
     format_version: str
     terraform_version: str
     changes: tuple[ResourceChange, ...]
+    entries: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def resource_count(self) -> int:
+        return len(self.entries)
+
+
+_DESTRUCTIVE = frozenset({"delete", "forget"})
 
 
 def parse_plan(text: str, origin: str) -> Plan:
@@ -72,8 +83,25 @@ def parse_plan(text: str, origin: str) -> Plan:
     entries = data.get("resource_changes") or []
     if not isinstance(entries, list):
         raise InputError(f"{origin}: resource_changes is not a list")
-    changes = [_change(entry, origin, index) for index, entry in enumerate(entries)]
-    return Plan(version, str(data.get("terraform_version", "")), tuple(_with_lines(text, changes)))
+    changes = []
+    for index, entry in enumerate(entries):
+        # the checks every entry needs, inline: 10,000 entries must read in a blink
+        if type(entry) is not dict or type(entry.get("address")) is not str:
+            raise InputError(f"{origin}: resource_changes[{index}] has no address")
+        change = entry.get("change")
+        actions = change.get("actions") if type(change) is dict else None
+        if type(actions) is not list:
+            raise InputError(
+                f"{origin}: resource_changes[{index}] ({entry['address']}) has no actions"
+            )
+        if _DESTRUCTIVE.intersection(a for a in actions if type(a) is str):
+            changes.append(_change(entry, origin, index))
+    return Plan(
+        version,
+        str(data.get("terraform_version", "")),
+        tuple(_with_lines(text, changes)),
+        tuple(entries),
+    )
 
 
 def _change(entry: Any, origin: str, index: int) -> ResourceChange:
@@ -98,38 +126,36 @@ def _change(entry: Any, origin: str, index: int) -> ResourceChange:
     )
 
 
-_ADDRESS_KEY = re.compile(r'"address"\s*:\s*("(?:[^"\\]|\\.)*")')
-
-
 def _with_lines(text: str, changes: list[ResourceChange]) -> list[ResourceChange]:
-    """Each change with the line of its `"address"` in `resource_changes` (1 when one line).
+    """Each change with the line of its `"address"` key (1 when the JSON is one line).
 
-    Only destructive entries need a line; one regex pass after the `resource_changes` key
-    pairs them in order with the entries (attributes named `address` never match the full
-    resource address of the entry being looked for).
+    The entries come in file order, so one forward scan finds them all: each address value
+    is looked up after the previous one and must follow an `"address":` key.
     """
-    wanted = [c for c in changes if c.deletes or c.replaces]
     start = text.find('"resource_changes"')
-    if not wanted or start < 0 or "\n" not in text:
+    if not changes or start < 0 or "\n" not in text:
         return changes
-    lines: dict[int, int] = {}
-    line, counted = 1, 0
-    matches = _ADDRESS_KEY.finditer(text, start)
-    for index, change in enumerate(changes):
-        encoded = json.dumps(change.address)
-        for match in matches:
-            raw = match.group(1)
-            if raw == encoded or (("\\" in raw) and json.loads(raw) == change.address):
-                if change.deletes or change.replaces:
-                    line += text.count("\n", counted, match.start())
-                    counted = match.start()
-                    lines[index] = line
-                break
-        else:
-            break
-    if not lines:
-        return changes
-    return [
-        ResourceChange(**{**c.__dict__, "line": lines[i]}) if i in lines else c
-        for i, c in enumerate(changes)
-    ]
+    out = []
+    position, line, counted = start, 1, 0
+    for change in changes:
+        found = _find_address(text, json.dumps(change.address), position)
+        if found < 0:
+            out.append(change)
+            continue
+        line += text.count("\n", counted, found)
+        counted = position = found
+        out.append(replace(change, line=line))
+    return out
+
+
+def _find_address(text: str, encoded: str, position: int) -> int:
+    while True:
+        found = text.find(encoded, position)
+        if found < 0:
+            return -1
+        if _KEY_BEFORE.search(text, max(0, found - 24), found):
+            return found
+        position = found + 1
+
+
+_KEY_BEFORE = re.compile(r'"address"\s*:\s*$')
