@@ -169,7 +169,7 @@ class ReplacementForced(Rule):
         address = pair.new.block.address
         if old_value is None:
             message = (
-                f"replaces {address} unless its current {name} is already {new_value}: "
+                f"replaces {address} if the live {name} differs from {new_value}: "
                 f"setting `{name}` forces {_what(rtype, kind)}"
             )
             confidence = Confidence.MEDIUM

@@ -62,7 +62,7 @@ def test_tf103_setting_a_computed_attribute(git_repo, run_cli) -> None:
     [finding] = check(git_repo, run_cli, old, new, "TF103")
     assert finding["line"] == 3 and finding["confidence"] == "medium"
     assert finding["message"].startswith(
-        'replaces aws_instance.web unless its current subnet_id is already "subnet-9"'
+        'replaces aws_instance.web if the live subnet_id differs from "subnet-9"'
     )
     assert finding["severity"] == "medium"  # medium confidence: one step lower
 
