@@ -617,6 +617,10 @@ class BackendChanged(Rule):
             if not old or len(old) > 1 or len(new) > 1:
                 continue  # adding a first backend is a migration Terraform asks about
             old_block, old_type, old_line = old[0]
+            if old_type == "local" and not new:
+                continue  # the default backend is the local one
+            if not new and not sides.new_blocks:
+                continue  # the whole root module goes: nobody plans it from here again
             if not new:
                 if old_block.change.removed_line_numbers & {old_line}:
                     yield self.finding(

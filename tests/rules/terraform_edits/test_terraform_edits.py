@@ -406,3 +406,19 @@ def test_tf106_near_misses(git_repo, run_cli, new: str) -> None:
 def test_tf106_first_backend_is_quiet(git_repo, run_cli) -> None:
     old = 'terraform {\n  required_version = ">= 1.5"\n}\n'
     assert check(git_repo, run_cli, old, BACKEND, "TF106") == []
+
+
+def test_tf106_local_backend_removed_is_quiet(git_repo, run_cli) -> None:
+    old = BACKEND.replace('backend "s3" {', 'backend "local" {')
+    new = 'terraform {\n  required_version = ">= 1.5"\n}\n'
+    assert check(git_repo, run_cli, old, new, "TF106") == []
+
+
+def test_tf106_root_module_deleted_is_quiet(git_repo, run_cli) -> None:
+    git_repo.commit(
+        files={"examples/ci/versions.tf": BACKEND, "examples/ci/main.tf": "locals {}\n"}
+    )
+    git_repo.remove("examples/ci/versions.tf")
+    git_repo.remove("examples/ci/main.tf")
+    result = run_cli("check", "--select", "TF106", "--format", "json")
+    assert result.json()["findings"] == []
