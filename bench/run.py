@@ -114,9 +114,7 @@ def _large_plan(count: int = 10_000) -> str:
     attributes = {f"attribute_{k}": f"value-{k}" for k in range(20)}
     changes = []
     for i in range(count):
-        actions = (
-            ["delete"] if i % 20 == 0 else ["delete", "create"] if i % 20 == 1 else ["update"]
-        )
+        actions = ["delete"] if i % 20 == 0 else ["delete", "create"] if i % 20 == 1 else ["update"]
         changes.append(
             {
                 "address": f"module.m{i % 50}.aws_s3_bucket.b{i}",

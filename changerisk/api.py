@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from changerisk import inputs
@@ -15,7 +15,7 @@ from changerisk.registry import all_rules, select_rules
 from changerisk.report import Report
 from changerisk.rule import Rule
 
-AI_ENV = "CHANGERISK_AI_ASSISTED"
+AI_ENV = "CHANGERISK_AI_ASSISTED"  # kept here too: the public name of the variable
 
 
 def read_change(
@@ -66,6 +66,26 @@ def _root_or_none(cwd: str | None) -> str | None:
 
 def ai_assisted_from_env() -> bool:
     return os.environ.get(AI_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def ai_provenance(
+    changeset: ChangeSet,
+    config: Config,
+    *,
+    flag: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> tuple[str, ...]:
+    """Why the change counts as AI-assisted (empty when nothing says so): the flag, the
+    environment variable, agent identities and trailers in its commits, agent CI branches."""
+    from changerisk.provenance import detect
+
+    return detect(
+        changeset.commits,
+        os.environ if env is None else env,
+        flag=flag,
+        extra_agents=config.ai_agents,
+        extra_branches=config.ai_branches,
+    )
 
 
 def check(

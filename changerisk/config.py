@@ -83,6 +83,8 @@ class Config:
     tier_for_level: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TIER_FOR_LEVEL))
     ai_min_level: str = "medium"
     ai_min_tier: str = "senior"
+    ai_agents: tuple[str, ...] = ()
+    ai_branches: tuple[str, ...] = ()
     breadth_categories: int = 3
     breadth_components: int = 4
     critical_paths: tuple[CriticalPath, ...] = ()
@@ -184,6 +186,8 @@ def parse_config(table: dict[str, Any], where: str = "", source: str = "config")
         tier_for_level=tier_for_level,
         ai_min_level=ai.get("min-level", cfg.ai_min_level),
         ai_min_tier=ai_min_tier,
+        ai_agents=tuple(ai.get("agents", ())),
+        ai_branches=tuple(ai.get("branches", ())),
         breadth_categories=breadth.get("categories", cfg.breadth_categories),
         breadth_components=breadth.get("components", cfg.breadth_components),
         critical_paths=critical,

@@ -122,7 +122,8 @@ def verdict(
     tier = config.tier_for_level[level]
     reasons.append(f"tier {tier}: level {level} maps to {tier}")
     if ai_assisted:
-        source = f" ({', '.join(ai_sources)})" if ai_sources else ""
+        more = f"; and {len(ai_sources) - 3} more" if len(ai_sources) > 3 else ""
+        source = f" ({'; '.join(ai_sources[:3])}{more})" if ai_sources else ""
         if _rank(level) >= _rank(config.ai_min_level):
             order = config.tiers
             if order.index(config.ai_min_tier) > order.index(tier):

@@ -139,11 +139,7 @@ def check(
     config = load_config(config_path, start=start)
     if fail_on:
         config = config.with_overrides(fail_on=fail_on.lower())
-    ai_sources = []
-    if ai_assisted:
-        ai_sources.append("--ai-assisted")
-    if api.ai_assisted_from_env():
-        ai_sources.append(api.AI_ENV)
+    ai_sources = api.ai_provenance(changeset, config, flag=ai_assisted)
     report = api.check(
         changeset,
         config,
