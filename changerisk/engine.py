@@ -8,7 +8,8 @@ from functools import partial
 
 from changerisk.config import Config
 from changerisk.errors import RuleCrash
-from changerisk.model import ChangeSet, FileChange, Finding
+from changerisk.model import ChangeSet, FileChange, Finding, Severity
+from changerisk.owners import codeowners_of
 from changerisk.paths import matches_any
 from changerisk.registry import matches
 from changerisk.report import Report, Suppressed
@@ -101,7 +102,10 @@ def build_report(
     raw = [f for f in raw if not _path_ignored(f, config)]
     kept, suppressed = apply_suppressions(by_path, raw)
     unique = sorted(set(adjust(kept, config)), key=lambda f: (f.path, f.line, f.code, f.message))
-    result = verdict(unique, config, ai_assisted, ai_sources)
+    codeowners = None
+    if any(f.severity >= Severity.MEDIUM for f in unique):
+        codeowners = codeowners_of(changeset.repo_root, changeset.base_rev)
+    result = verdict(unique, config, ai_assisted, ai_sources, codeowners)
     return Report(
         level=result.level,
         score=result.score,

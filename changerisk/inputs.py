@@ -38,7 +38,13 @@ def from_diff_bytes(data: bytes, origin: str, source: str, root: str | None = No
         for change in files:
             _attach_blob_loaders(change, root, worktree=False)
             _refine_formats(change)
-    return ChangeSet(files=files, source=source, description=origin, repo_root=root)
+    return ChangeSet(
+        files=files,
+        source=source,
+        description=origin,
+        repo_root=root,
+        base_rev="HEAD" if root is not None else None,
+    )
 
 
 def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> ChangeSet:
@@ -72,6 +78,7 @@ def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> Chan
         description=description,
         repo_root=root,
         commits=commits,
+        base_rev=old_rev,
     )
 
 

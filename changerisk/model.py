@@ -251,6 +251,7 @@ class ChangeSet:
     description: str = ""
     repo_root: str | None = None
     commits: tuple[Commit, ...] = ()
+    base_rev: str | None = None  # the revision the change starts from (CODEOWNERS is read there)
 
 
 @dataclass(frozen=True)

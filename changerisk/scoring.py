@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 
 from changerisk.config import Config
 from changerisk.model import LEVEL_NAMES, Category, Finding, Severity
+from changerisk.owners import OwnersOf
 from changerisk.paths import matches_any
 
 _BAND = {  # score bands per level: [low, high]
@@ -89,7 +90,11 @@ def _where(finding: Finding) -> str:
 
 
 def verdict(
-    findings: Sequence[Finding], config: Config, ai_assisted: bool, ai_sources: Sequence[str] = ()
+    findings: Sequence[Finding],
+    config: Config,
+    ai_assisted: bool,
+    ai_sources: Sequence[str] = (),
+    codeowners: tuple[str, OwnersOf] | None = None,
 ) -> Verdict:
     """Level, score and tier for already adjusted findings, with the reasons for each."""
     reasons: list[str] = []
@@ -147,6 +152,19 @@ def verdict(
             owners.extend(o for o in cp.owners if o not in owners)
     if owners:
         reasons.append(f"owners: {', '.join(owners)} own critical paths in this change")
+    if codeowners is not None:
+        location, owners_of = codeowners
+        by_owners: dict[tuple[str, ...], list[str]] = {}
+        for path in sorted({f.path for f in findings if f.severity >= Severity.MEDIUM}):
+            found = owners_of(path)
+            if found:
+                by_owners.setdefault(found, []).append(path)
+        for found, paths in by_owners.items():
+            owners.extend(o for o in found if o not in owners)
+            listed = ", ".join(paths[:3]) + (
+                f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+            )
+            reasons.append(f"owners ({location}): {' '.join(found)} for {listed}")
     return Verdict(
         level=level, score=score, tier=tier, reasons=tuple(reasons), owners=tuple(owners)
     )

@@ -125,3 +125,34 @@ def test_base_range_with_an_agent_trailer_raises_the_tier(
         "Co-authored-by: Claude <noreply@anthropic.com> (Claude Code)" in r
         for r in report["reasons"]
     )
+
+
+CODEOWNERS = "* @acme/everyone\n/infra/ @acme/platform @lead\n/docs/\n"
+
+
+def test_codeowners_of_risky_files_from_the_base(git_repo: Any, run_cli: Any) -> None:
+    git_repo.commit(
+        "base",
+        files={
+            ".github/CODEOWNERS": CODEOWNERS,
+            "infra/main.tf": 'resource "aws_db_instance" "a" {\n  engine = "postgres"\n}\n',
+            "docs/a.md": "x\n",
+        },
+    )
+    git_repo.write("infra/main.tf", "")
+    git_repo.write("docs/a.md", "y\n")
+    # the change also tries to own itself: the base's CODEOWNERS is the one in force
+    git_repo.write(".github/CODEOWNERS", "* @me\n")
+    report = run_cli("check", "--format", "json").json()
+    assert "@acme/platform" in report["owners"] and "@lead" in report["owners"]
+    assert "@me" not in report["owners"]
+    assert (
+        "owners (.github/CODEOWNERS): @acme/platform @lead for infra/main.tf" in report["reasons"]
+    )
+
+
+def test_no_codeowners_no_owner_reason(git_repo: Any, run_cli: Any) -> None:
+    git_repo.commit("base", files={"infra/main.tf": 'resource "aws_db_instance" "a" {\n}\n'})
+    git_repo.write("infra/main.tf", "")
+    report = run_cli("check", "--format", "json").json()
+    assert report["owners"] == [] and not any(r.startswith("owners") for r in report["reasons"])

@@ -1,0 +1,45 @@
+"""Code owners: who must approve changes to a path, from the repository's CODEOWNERS file.
+
+The file is read at the revision the change starts from, never from the change itself: a change
+must not be able to name its own approvers. Parsing is the `codeowners` library's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+OwnersOf = Callable[[str], tuple[str, ...]]
+# Where GitHub and GitLab look, in their order: the first file found is the one in force.
+LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+
+
+def codeowners_of(root: str | None, revision: str | None) -> tuple[str, OwnersOf] | None:
+    """The CODEOWNERS location in force at `revision` and a path -> owners lookup, or None."""
+    if root is None or revision is None:
+        return None
+    from changerisk import git
+    from changerisk.errors import GitError
+
+    for location in LOCATIONS:
+        try:
+            data = git.read_path(root, revision, location)
+        except GitError:
+            return None
+        if data is None:
+            continue
+        return location, _lookup(data.decode("utf-8", "replace"))
+    return None
+
+
+def _lookup(text: str) -> OwnersOf:
+    from codeowners import CodeOwners
+
+    parsed = CodeOwners(text)
+    cache: dict[str, tuple[str, ...]] = {}
+
+    def owners(path: str) -> tuple[str, ...]:
+        if path not in cache:
+            cache[path] = tuple(owner for _, owner in parsed.of(path))
+        return cache[path]
+
+    return owners
