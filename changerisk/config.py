@@ -94,7 +94,11 @@ class Config:
 
     def rule_options(self) -> dict[str, object]:
         """Settings of rule families, by dotted key, for `RuleSettings.options`."""
-        return {"terraform.replacement-attributes": dict(self.terraform_replacements)}
+        return {
+            "terraform.replacement-attributes": dict(self.terraform_replacements),
+            "environments.non-production": self.non_production,
+            "environments.production": self.production,
+        }
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **changes)

@@ -74,4 +74,48 @@ def test_crit101_uses_configured_severity_and_names_owners() -> None:
 
 
 def test_crit101_quiet_without_configuration() -> None:
-    assert run_diff(_diff("services/payments/charge.py"), rules=RULES).findings == ()
+    report = run_diff(_diff("services/payments/charge.py"), rules=RULES)
+    assert [f.code for f in report.findings] == ["CRIT102"]  # the built-in pattern only
+
+
+CRIT102_CASES = [
+    ("services/payments/charge.py", "payments and billing", "low"),
+    ("app/billing.py", "payments and billing", "low"),
+    ("src/auth/middleware.ts", "authentication and sessions", "low"),
+    ("api/login.go", "authentication and sessions", "low"),
+    ("lib/crypto/aes.py", "cryptography", "low"),
+    ("config/secrets/prod.enc.yaml", "secrets management", "low"),
+    ("config/database.yml", "database configuration", "info"),
+    (".github/workflows/deploy.yml", "deployment pipeline", "info"),
+    ("k8s/overlays/prod/kustomization.yaml", "production environment", "low"),  # raised: prod
+    ("infra/prod.tfvars", "production environment", "low"),
+]
+
+
+@pytest.mark.parametrize(("path", "what", "severity"), CRIT102_CASES)
+def test_crit102_built_in_areas(path: str, what: str, severity: str) -> None:
+    [finding] = run_diff(_diff(path), rules=RULES, select=["CRIT102"]).findings
+    assert finding.message == f"modified {path}: {what} code (built-in pattern)"
+    assert finding.severity.label == severity and finding.line == 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests/auth/test_login.py",  # tests
+        "app/auth/test_session.py",
+        "docs/payments.md",  # prose
+        "services/auth/README.md",
+        "app/author.py",  # not auth
+        "app/sessionize.py",
+        "app/search/rank.py",
+        "deploy/staging/api.yaml",  # non-production
+    ],
+)
+def test_crit102_near_misses(path: str) -> None:
+    assert run_diff(_diff(path), rules=RULES, select=["CRIT102"]).findings == ()
+
+
+def test_crit102_yields_to_configured_paths() -> None:
+    report = run_diff(_diff("services/payments/charge.py"), config=CONFIG, rules=RULES)
+    assert [f.code for f in report.findings] == ["CRIT101"]
