@@ -91,6 +91,7 @@ class Config:
     production: tuple[str, ...] = DEFAULT_PRODUCTION
     non_production: tuple[str, ...] = DEFAULT_NON_PRODUCTION
     terraform_replacements: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    change_shape: dict[str, int] = field(default_factory=dict)
 
     def rule_options(self) -> dict[str, object]:
         """Settings of rule families, by dotted key, for `RuleSettings.options`."""
@@ -98,6 +99,7 @@ class Config:
             "terraform.replacement-attributes": dict(self.terraform_replacements),
             "environments.non-production": self.non_production,
             "environments.production": self.production,
+            **{f"change-shape.{key}": value for key, value in self.change_shape.items()},
         }
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -197,6 +199,7 @@ def parse_config(table: dict[str, Any], where: str = "", source: str = "config")
         critical_paths=critical,
         production=tuple(environments.get("production", cfg.production)),
         non_production=tuple(environments.get("non-production", cfg.non_production)),
+        change_shape=dict(table.get("change-shape", {})),
         terraform_replacements={
             rtype: tuple(names)
             for rtype, names in terraform.get("replacement-attributes", {}).items()
