@@ -123,6 +123,14 @@ def verdict(
                 f"({', '.join(components[:6])}) raise the level to {level_sev.label}"
             )
         level = level_sev.label
+    for env, effect in (("production", "raised"), ("non-production", "lowered")):
+        paths = sorted({f.path for f in findings if environment_of(f.path, config) == env})
+        if paths:
+            more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+            reasons.append(
+                f"environment {env}: {', '.join(paths[:3])}{more} (findings there {effect} "
+                "one level)"
+            )
     score = _score(level, findings)
     tier = config.tier_for_level[level]
     reasons.append(f"tier {tier}: level {level} maps to {tier}")

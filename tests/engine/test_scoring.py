@@ -181,3 +181,20 @@ def test_adding_a_risky_hunk_never_lowers_the_level(fixture: str) -> None:
     combined = run_diff(base + RISKY_HUNK, rules=TF_RULES)
     assert rank(combined.level) >= max(rank(alone.level), rank("critical"))
     assert combined.score >= alone.score
+
+
+def test_detected_environments_are_shown() -> None:
+    findings = adjust(
+        [
+            _finding(Severity.HIGH, path="envs/prod/main.tf"),
+            _finding(Severity.HIGH, path="tests/fixtures/a.tf"),
+            _finding(Severity.HIGH, path="infra/a.tf"),
+        ],
+        Config(),
+    )
+    reasons = verdict(findings, Config(), ai_assisted=False).reasons
+    assert "environment production: envs/prod/main.tf (findings there raised one level)" in reasons
+    assert (
+        "environment non-production: tests/fixtures/a.tf (findings there lowered one level)"
+        in reasons
+    )
