@@ -8,6 +8,8 @@
 - plan: a generated `terraform show -json` plan with 10,000 resource changes (1 in 10 a delete
   or replace), read and checked in process, against `json.load` plus a Python loop over its
   actions (target <= 1.5x).
+- history: `changerisk history` over 1,000 commits of a generated repository (Terraform,
+  YAML and Python files): commits per second.
 """
 
 from __future__ import annotations
@@ -167,6 +169,46 @@ def plan(runs: int) -> None:
     print(f"; {ours / base:.2f}x")
 
 
+def history(runs: int) -> None:
+    count = 1000
+    stream = []
+    for i in range(count):
+        files = {
+            f"app/m{i % 13}.py": f"VALUE = {i}\n" * (1 + i % 5),
+            f"infra/s{i % 7}.tf": (
+                f'resource "aws_s3_bucket" "b{i % 3}" {{\n  bucket = "b-{i % 3}"\n}}\n'
+            ),
+            f"k8s/d{i % 5}.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n",
+        }
+        message = f"change {i}".encode()
+        stream.append(f"commit refs/heads/main\ncommitter A <a@example.com> {1700000000 + i} +0000")
+        stream.append(f"data {len(message)}\n{message.decode()}")
+        for path, text in files.items():
+            stream.append(f"M 100644 inline {path}\ndata {len(text.encode())}\n{text}")
+        stream.append("")
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(["git", "init", "-q", "-b", "main", folder], check=True)
+        subprocess.run(
+            ["git", "fast-import", "--quiet"],
+            input="\n".join(stream).encode(),
+            cwd=folder,
+            check=True,
+        )
+        subprocess.run(["git", "checkout", "-q", "main"], cwd=folder, check=True)
+        samples = []
+        for _ in range(max(1, runs // 3)):
+            start = time.perf_counter()
+            subprocess.run(
+                [*EXE, "history", "--max-count", str(count), "--format", "json"],
+                cwd=folder,
+                capture_output=True,
+                check=True,
+            )
+            samples.append(time.perf_counter() - start)
+    took = statistics.median(samples)
+    print(f"history: {count} commits in {took:.1f} s: {count / took:.0f} commits/s")
+
+
 def _clock(call: object) -> float:
     start = time.perf_counter()
     call()  # type: ignore[operator]
@@ -176,7 +218,7 @@ def _clock(call: object) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("which", nargs="*", default=["hook", "large", "plan"])
+    parser.add_argument("which", nargs="*", default=["hook", "large", "plan", "history"])
     args = parser.parse_args()
     os.environ.setdefault("NO_COLOR", "1")
     if "hook" in args.which:
@@ -185,6 +227,8 @@ def main() -> None:
         large(max(3, args.runs // 2))
     if "plan" in args.which:
         plan(max(3, args.runs // 2))
+    if "history" in args.which:
+        history(args.runs)
 
 
 if __name__ == "__main__":

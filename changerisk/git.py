@@ -120,17 +120,35 @@ def diff_range(
 
 
 def commits_in_range(root: str, base: str, head: str = "HEAD") -> tuple[Commit, ...]:
+    return log(root, [f"{base}..{head}"])
+
+
+def log(root: str, revisions: Sequence[str]) -> tuple[Commit, ...]:
+    """Commits (newest first) of `git log` over `revisions` (ranges, --max-count, --since…)."""
     out = run_git(
-        ["log", "--no-color", "--format=%H%x00%an%x00%ae%x00%B%x1e", f"{base}..{head}"], cwd=root
+        ["log", "--no-color", "--format=%H%x00%an%x00%ae%x00%aI%x00%P%x00%B%x1e", *revisions, "--"],
+        cwd=root,
     ).decode("utf-8", "replace")
     commits = []
     for record in out.split("\x1e"):
         record = record.strip("\n")
         if not record:
             continue
-        sha, name, email, message = [*record.split("\x00"), "", "", ""][:4]
-        commits.append(Commit(sha=sha, author=name, author_email=email, message=message.strip()))
+        sha, name, email, date, parents, message = [*record.split("\x00"), *[""] * 6][:6]
+        commits.append(
+            Commit(
+                sha=sha,
+                author=name,
+                author_email=email,
+                message=message.strip(),
+                date=date,
+                parents=tuple(parents.split()),
+            )
+        )
     return tuple(commits)
+
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
 class BlobReader:

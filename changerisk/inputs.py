@@ -82,6 +82,12 @@ def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> Chan
     )
 
 
+def attach_loaders(change: FileChange, root: str, old_rev: str, new_rev: str) -> None:
+    """Give a file change of a commit its full texts and refine its formats from them."""
+    _attach_blob_loaders(change, root, worktree=False, old_rev=old_rev, new_rev=new_rev)
+    _refine_formats(change)
+
+
 def _reread_as_text(
     files: list[FileChange], read: Callable[[Sequence[str], bool], bytes], origin: str
 ) -> list[FileChange]:

@@ -240,6 +240,12 @@ class Commit:
     author: str
     author_email: str
     message: str
+    date: str = ""  # author date, ISO 8601
+    parents: tuple[str, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
 
 
 @dataclass

@@ -16,6 +16,8 @@ from changerisk import __version__
 from changerisk.errors import ChangeriskError, InputError
 from changerisk.model import LEVEL_NAMES
 
+from .history import history
+
 EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 
 
@@ -231,6 +233,9 @@ def _as_pyproject(text: str) -> str:
         out.append(line)
     out.insert(0, "[tool.changerisk]")
     return "\n".join(out) + "\n"
+
+
+cli.add_command(history)
 
 
 def main(argv: list[str] | None = None) -> int:
