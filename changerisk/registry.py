@@ -17,8 +17,8 @@ from changerisk.model import Category, Severity
 from changerisk.rule import Rule
 
 GROUP = "changerisk.rules"
-_PREFIX = re.compile(r"^[A-Z]{1,5}$")
-_CODE = re.compile(r"^([A-Z]{1,5})(\d{3})$")
+_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,4}$")  # TF, SQL, K8S…
+_CODE = re.compile(r"^([A-Z][A-Z0-9]{0,4}?)(\d{3})$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _BANNED_NAME_START = ("prefer-", "avoid-", "use-", "ban-", "no-")
 
@@ -43,7 +43,8 @@ def find_plugins(entry_points: Iterable[metadata.EntryPoint] | None = None) -> l
         if not _PREFIX.match(ep.name):
             raise PluginError(
                 f"plugin {ep.name!r} from {name} {version}: "
-                "entry-point name must be a code prefix of 1-5 capital letters"
+                "entry-point name must be a code prefix of 1-5 capital letters "
+                "(digits after the first, as in K8S)"
             )
         if ep.name in plugins and plugins[ep.name].entry_point.value != ep.value:
             other = plugins[ep.name]

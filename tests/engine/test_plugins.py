@@ -243,7 +243,7 @@ RULES = {rules}
 """
 
 
-@pytest.mark.parametrize("name", ["acme", "A1", "TOOLONG", "AC-ME", ""], ids=repr)
+@pytest.mark.parametrize("name", ["acme", "1A", "TOOLONG", "AC-ME", ""], ids=repr)
 def test_invalid_prefix(name: str) -> None:
     with pytest.raises(PluginError, match="must be a code prefix of 1-5 capital letters"):
         find_plugins([bare(name, "acme_rules:RULES")])
