@@ -10,7 +10,7 @@ from changerisk.testing import run_diff
 
 DB = """\
 resource "aws_db_instance" "orders" {
-  identifier          = "orders"
+  db_name             = "orders"
   engine              = "postgres"
   instance_class      = "db.t3.micro"
   deletion_protection = true
@@ -37,12 +37,12 @@ def check(
 # --- TF103 ---------------------------------------------------------------------------------
 
 
-def test_tf103_identifier_change_replaces_the_database(git_repo, run_cli) -> None:
+def test_tf103_db_name_change_replaces_the_database(git_repo, run_cli) -> None:
     new = DB.replace('"orders"\n', '"orders-v2"\n', 1)
     [finding] = check(git_repo, run_cli, DB, new, "TF103")
     assert (finding["path"], finding["line"]) == ("infra/main.tf", 2)
     assert finding["message"] == (
-        "replaces aws_db_instance.orders: changing `identifier` forces a new, empty database; "
+        "replaces aws_db_instance.orders: changing `db_name` forces a new, empty database; "
         "the data in the old one is lost unless restored from a backup"
     )
     assert finding["severity"] == "critical" and finding["confidence"] == "high"
@@ -73,7 +73,7 @@ def test_tf103_setting_a_computed_attribute(git_repo, run_cli) -> None:
         # in-place update
         (DB, DB.replace("db.t3.micro", "db.t3.small")),
         # formatting only
-        (DB, DB.replace('identifier          = "orders"', 'identifier = "orders"')),
+        (DB, DB.replace('db_name             = "orders"', 'db_name = "orders"')),
         # "${var.x}" is var.x
         (
             'resource "aws_s3_bucket" "b" {\n  bucket = var.name\n}\n',
@@ -85,7 +85,9 @@ def test_tf103_setting_a_computed_attribute(git_repo, run_cli) -> None:
             'resource "aws_instance" "web" {\n  ami = "ami-2"\n  lifecycle {\n    ignore_changes = [ami]\n  }\n}\n',
         ),
         # attribute removed: the computed value stays
-        (DB, DB.replace('  identifier          = "orders"\n', "")),
+        (DB, DB.replace('  db_name             = "orders"\n', "")),
+        # identifier updates in place since AWS provider 5
+        (DB, DB.replace("  engine  ", '  identifier = "orders-db"\n  engine  ')),
         # a new resource is a create, not a replacement
         (DB, DB + DB.replace('"orders" {', '"audit" {').replace('"orders"\n', '"audit"\n')),
         # a tag change
@@ -105,6 +107,7 @@ def test_tf103_setting_a_computed_attribute(git_repo, run_cli) -> None:
         "interpolation",
         "ignore-changes",
         "removed",
+        "identifier",
         "new",
         "tags",
         "unknown-type",
@@ -120,7 +123,7 @@ def test_tf103_follows_a_moved_block(git_repo, run_cli) -> None:
         + "\nmoved {\n  from = aws_db_instance.orders\n  to   = aws_db_instance.primary\n}\n"
     )
     [finding] = check(git_repo, run_cli, DB, new, "TF103")
-    assert finding["message"].startswith("replaces aws_db_instance.primary: changing `identifier`")
+    assert finding["message"].startswith("replaces aws_db_instance.primary: changing `db_name`")
 
 
 def test_tf103_configured_attributes() -> None:
