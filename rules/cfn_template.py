@@ -154,7 +154,7 @@ def template_of(change: FileChange, side: str) -> Template:
         text = change.old_text() if side == "old" else change.new_text()
         if text is None:
             return Template()
-        is_json = text.lstrip().startswith("{")
+        is_json = _looks_like_json(change.path, text)
         if not change.is_partial(side):
             root = parse_json(text) if is_json else _yaml_root(text)
             if root is None:
@@ -166,6 +166,16 @@ def template_of(change: FileChange, side: str) -> Template:
         return Template(_yaml_fragments(text, runs), partial=True)
 
     return change.cached(f"cfn:{side}", build)
+
+
+def _looks_like_json(path: str, text: str) -> bool:
+    """JSON by name or by its first visible line (a side rebuilt from hunks may start inside)."""
+    first = text.lstrip()
+    return (
+        path.lower().endswith(".json")
+        or first.startswith("{")
+        or bool(re.match(r'"[^"\n]*"\s*:\s*(\{|\[|"|-?\d|true|false|null)', first))
+    )
 
 
 def _yaml_root(text: str) -> YNode | None:

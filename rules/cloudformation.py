@@ -300,7 +300,7 @@ class ResourceRemoved(Rule):
         """A deleted template: its stack is deleted only if someone deletes it, so one
         low-confidence note naming the data it holds."""
         kept: list[Resource] = []
-        for _, resource in sorted(stack.old.resources.items()):
+        for resource in sorted(stack.old.resources.values(), key=lambda r: r.line):
             kind = kind_of(resource)
             if kind is None or kind.severity < Severity.HIGH:
                 continue
@@ -410,9 +410,13 @@ class RetentionRemoved(Rule):
         self, change: FileChange, old: Resource, new: Resource, attribute: str
     ) -> Finding | None:
         before, after = old.policy(attribute), new.policy(attribute)
+        old_node, new_node = old.node.get(attribute), new.node.get(attribute)
+        if after is None and new_node is None and _removed_line(change, old_node):
+            # The hunk shows the policy removed; the unseen rest of the block is unchanged
+            # text, so it holds no other one.
+            after = new.default_policy(attribute) if not new.type.startswith("AWS::RDS::") else None
         if before is None or after is None or not _protects(old, before) or _protects(new, after):
             return None
-        old_node, new_node = old.node.get(attribute), new.node.get(attribute)
         if new_node is not None and new_node.line in change.added_line_numbers:
             line, side, verb = new_node.line, "new", f"sets {attribute}: {after} on"
         elif old_node is not None and old_node.line in change.removed_line_numbers:
@@ -437,6 +441,10 @@ class RetentionRemoved(Rule):
             side=side,
             severity=severity,
         )
+
+
+def _removed_line(change: FileChange, node: YNode | None) -> bool:
+    return node is not None and node.line in change.removed_line_numbers
 
 
 def _protects(resource: Resource, policy: str) -> bool:
@@ -510,7 +518,8 @@ class LogicalIdRenamed(Rule):
             f"renames {old.label} to {new.logical_id}: a new logical ID is a new resource, "
             f"so CloudFormation {what}"
         )
-        confidence = Confidence.HIGH if not (old.shallow or new.shallow) else Confidence.MEDIUM
+        partial = old.shallow or new.shallow or old.known_until or new.known_until
+        confidence = Confidence.MEDIUM if partial else Confidence.HIGH
         policy = old.policy("DeletionPolicy")
         name = _fixed_name(old, new, [])
         if name is not None:
