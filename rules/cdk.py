@@ -435,10 +435,8 @@ class ConstructIdChanged(Rule):
 
 
 def _may_rename(change: FileChange) -> bool:
-    return any(
-        re.search(r"\(\s*(this|self|scope)\b\s*,\s*[\"'`]", line.text)
-        for line in change.removed_lines
-    )
+    """Whether a removed line holds a string literal (a construct ID can only change so)."""
+    return any(re.search(r"[\"'`][\w.-]+[\"'`]", line.text) for line in change.removed_lines)
 
 
 def _successor(
