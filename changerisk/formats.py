@@ -99,6 +99,8 @@ def detect_formats(path: str, sample: str = "") -> frozenset[str]:
             formats.add("kubernetes")
         if _CFN_HINT.search(sample):
             formats.add("cloudformation")
+    if suffix == ".template" and sample and _CFN_HINT.search(sample):
+        formats.add("cloudformation")  # the `vpc.template` naming of CloudFormation templates
     if suffix == ".json" and sample and _IAM_HINT.search(sample):
         formats.add("iam-policy")
     if name == "chart.yaml" or ("templates" in parts and "charts" in parts):

@@ -329,24 +329,62 @@ def _json_fragments(text: str, runs: list[tuple[int, int]]) -> dict[str, Resourc
     for first, last in runs:
         last = min(last, len(lines))
         for start, end, cut, type_line in _blocks(lines, first, last, _JSON_HEADER):
-            header = _JSON_HEADER.match(lines[start - 1])
-            type_match = _TYPE_LINE.match(lines[type_line - 1])
-            if header is None or type_match is None:
-                continue
-            entries = [_token_entry("Type", type_line, type_match.group(2))]
-            child = _indent(lines[type_line - 1])
-            for number in range(start + 1, end + 1):
-                policy = _JSON_POLICY.match(lines[number - 1])
-                if policy and _indent(lines[number - 1]) == child:
-                    entries.append(_token_entry(policy.group(1), number, policy.group(2)))
-            node = YNode("map", start + 1, end, entries=tuple(entries))
-            logical_id = header.group(2)
-            # Only the type and the policies were read: properties stay unknown.
-            found.setdefault(
-                logical_id,
-                Resource(logical_id, type_match.group(2), start, node, start if cut else 0, True),
+            block = _json_block(lines, start, end, cut) or _json_tokens(
+                lines, start, end, cut, type_line
             )
+            if block is not None:
+                found.setdefault(block.logical_id, block)
     return found
+
+
+def _json_block(lines: list[str], start: int, end: int, cut: bool) -> Resource | None:
+    """One resource block of a JSON side rebuilt from hunks, parsed on its own: wrapped in
+    braces, and closed where the hunk cut it (what the closing brackets end is unknown)."""
+    if start < 2:
+        return None
+    body = lines[start - 1 : end]
+    if not cut and end < len(lines):
+        body.append(lines[end].rstrip().rstrip(","))  # the block's own closing brace
+    else:
+        body[-1] = body[-1].rstrip().rstrip(",")
+        body.append(_closers("\n".join(body)))
+    root = parse_json("\n" * (start - 2) + "{\n" + "\n".join(body) + "\n}")
+    if root is None or root.kind != "map" or len(root.entries) != 1:
+        return None
+    key, value = root.entries[0]
+    return _resource(key, value, known_until=end if cut else 0)
+
+
+def _closers(text: str) -> str:
+    """The brackets that close what a JSON fragment leaves open (strings skipped)."""
+    stack: list[str] = []
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', text):
+        char = token.group(0)
+        if char in "[{":
+            stack.append("]" if char == "[" else "}")
+        elif char in "]}" and stack:
+            stack.pop()
+    return "".join(reversed(stack))
+
+
+def _json_tokens(
+    lines: list[str], start: int, end: int, cut: bool, type_line: int
+) -> Resource | None:
+    """A block that does not parse: its logical ID, type and policies, read line by line."""
+    header = _JSON_HEADER.match(lines[start - 1])
+    type_match = _TYPE_LINE.match(lines[type_line - 1])
+    if header is None or type_match is None:
+        return None
+    entries = [_token_entry("Type", type_line, type_match.group(2))]
+    child = _indent(lines[type_line - 1])
+    for number in range(start + 1, end + 1):
+        policy = _JSON_POLICY.match(lines[number - 1])
+        if policy and _indent(lines[number - 1]) == child:
+            entries.append(_token_entry(policy.group(1), number, policy.group(2)))
+    node = YNode("map", start + 1, end, entries=tuple(entries))
+    # Only the type and the policies were read: properties stay unknown.
+    logical_id = header.group(2)
+    return Resource(logical_id, type_match.group(2), start, node, start if cut else 0, True)
 
 
 _JSON_POLICY = re.compile(r'^\s*"(DeletionPolicy|UpdateReplacePolicy)"\s*:\s*"(\w+)"\s*,?\s*$')

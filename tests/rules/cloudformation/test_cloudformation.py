@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from changerisk.testing import run_fixture
+from changerisk.testing import run_diff, run_fixture
 
 TEMPLATE = """\
 AWSTemplateFormatVersion: "2010-09-09"
@@ -625,6 +625,9 @@ BARE = [
     # BillingMode updates in place; the key schema the hunk cuts is not compared.
     ("yaml_hunk_ends_in_key_schema.diff", set()),
     ("json_in_place_edit.diff", set()),
+    # Port replaces a replication group; the first hunk shows its logical ID, the second not.
+    ("json_port_changed_in_sight.diff", {("CFN202", "stacks/app.template.json", 25, "high")}),
+    ("json_port_changed_mid_file.diff", set()),
     ("markdown_mentions_retain.diff", set()),
 ]
 
@@ -649,4 +652,20 @@ def test_bare_diff_messages() -> None:
             "removes AWS::ElastiCache::ReplicationGroup Sessions from the stack: the cache and "
             "its data are deleted on the next deploy",
         )
+    ]
+
+
+def test_a_dot_template_file_is_a_template() -> None:
+    diff = (
+        "diff --git a/templates/vpc.template b/templates/vpc.template\n"
+        "--- a/templates/vpc.template\n"
+        "+++ b/templates/vpc.template\n"
+        "@@ -1,5 +1,5 @@\n"
+        ' {\n   "Resources": {\n     "Vpc": {\n       "Type": "AWS::EC2::VPC",\n'
+        '-      "Properties": {"CidrBlock": "10.0.0.0/16"}\n'
+        '+      "Properties": {"CidrBlock": "10.1.0.0/16"}\n'
+    )
+    report = run_diff(diff, select=["CFN"])
+    assert [(f.code, f.path, f.line) for f in report.findings] == [
+        ("CFN202", "templates/vpc.template", 5)
     ]
