@@ -512,12 +512,14 @@ def canonical(node: YNode | None, depth: int = 0) -> object:
         return None
     value: object
     if node.kind == "map":
-        value = {
-            k.value if k.kind == "scalar" else repr(canonical(k, depth + 1)): canonical(
-                v, depth + 1
-            )
-            for k, v in node.entries
-        }
+        value = _same_region(
+            {
+                k.value if k.kind == "scalar" else repr(canonical(k, depth + 1)): canonical(
+                    v, depth + 1
+                )
+                for k, v in node.entries
+            }
+        )
     elif node.kind == "seq":
         value = [canonical(item, depth + 1) for item in node.items]
     elif node.null:
@@ -530,7 +532,14 @@ def canonical(node: YNode | None, depth: int = 0) -> object:
     if name == "GetAtt" and isinstance(value, str):
         value = value.split(".", 1)
     key = name if name in ("Ref", "Condition") else f"Fn::{name}"
-    return {key: value}
+    return _same_region({key: value})
+
+
+def _same_region(value: dict[str, object]) -> dict[str, object]:
+    """`Fn::GetAZs: ""` means the stack's region, as `Fn::GetAZs: !Ref AWS::Region` does."""
+    if value.get("Fn::GetAZs") == {"Ref": "AWS::Region"}:
+        return {"Fn::GetAZs": ""}
+    return value
 
 
 def is_computed(value: object) -> bool:

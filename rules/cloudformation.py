@@ -80,10 +80,9 @@ def stacks_of(changeset: ChangeSet) -> list[Stack]:
     return stacks
 
 
-def _base_severity(resource: Resource, kind: Kind | None) -> Severity:
-    if kind is not None:
-        return kind.severity
-    return Severity.LOW if is_ephemeral(resource.type) else Severity.MEDIUM
+def _base_severity(kind: Kind | None) -> Severity:
+    """What losing a resource costs; types outside the table are configuration (low)."""
+    return kind.severity if kind is not None else Severity.LOW
 
 
 def _overlaps(node: YNode | None, lines: frozenset[int]) -> bool:
@@ -265,7 +264,7 @@ class ResourceRemoved(Rule):
 
     def _removal(self, change: FileChange, resource: Resource) -> Finding:
         kind = kind_of(resource)
-        severity = _base_severity(resource, kind)
+        severity = _base_severity(kind)
         noun = kind.noun if kind else "resource"
         policy = resource.policy("DeletionPolicy")
         consequence = f": {kind.delete} on the next deploy" if kind else " on the next deploy"
@@ -320,7 +319,7 @@ class ResourceRemoved(Rule):
             hint="keep the template until the resources are retained (DeletionPolicy: Retain) "
             "or moved to another stack",
             side="old",
-            severity=Severity.MEDIUM,
+            severity=Severity.LOW,
             confidence=Confidence.LOW,
         )
 
@@ -625,8 +624,10 @@ class ReplacementForced(Rule):
         what = kind.replace if kind else "creates a new one and deletes the old one"
         message = f"replaces {new.label}: changing {names} {what}"
         confidence = Confidence.HIGH
-        values = [canonical(r.prop(p)) for p in changed for r in (old, new)]
-        if any(is_computed(v) for v in values):
+        pairs = [(old.prop(p), new.prop(p)) for p in changed]
+        if all(a is not None and b is not None for a, b in pairs) and any(
+            is_computed(canonical(n)) for pair in pairs for n in pair
+        ):
             severity, confidence = severity.shifted(-1), Confidence.MEDIUM
             message += " (the value is computed: it may resolve to the same one)"
         policy = new.policy("UpdateReplacePolicy")

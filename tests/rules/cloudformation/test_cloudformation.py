@@ -241,7 +241,7 @@ def test_deleting_a_template_is_one_low_confidence_note(git_repo: Any, run_cli: 
     result = run_cli("check", "--select", "CFN", "--format", "json")
     findings = result.json()["findings"]
     assert [(f["code"], f["line"], f["severity"], f["confidence"]) for f in findings] == [
-        ("CFN101", 12, "medium", "low")
+        ("CFN101", 12, "low", "low")
     ]
     assert findings[0]["message"] == (
         "deletes template infra/orders.yaml, which declares AWS::DynamoDB::Table OrdersTable, "
