@@ -73,12 +73,22 @@ def _is_test(change: FileChange, owner: str) -> bool:
 
 
 def _moved(change: FileChange, text: str) -> bool:
-    """The same statement was removed elsewhere in the file: moved or reformatted."""
-    return any(line.text.strip() == text for line in change.removed_lines)
+    """The same statement was removed elsewhere in the file: moved, reformatted, or only the
+    import style changed (`cdk.RemovalPolicy.DESTROY` to `RemovalPolicy.DESTROY`)."""
+    wanted = _normalized(text)
+    return any(_normalized(line.text) == wanted for line in change.removed_lines)
+
+
+def _normalized(text: str) -> str:
+    text = re.sub(r"[\w.]*\b(RemovalPolic(?:y|ies))\b", r"\1", text)
+    return re.sub(r"\s+", "", text).rstrip(",;")
 
 
 def _counterpart(source: Source, construct: Construct) -> Construct | None:
+    """The same construct on the other side: same class and ID, in the same class."""
     found = [c for c in source.constructs if c.identity == construct.identity]
+    if len(found) > 1:
+        found = [c for c in found if c.owner == construct.owner]
     return found[0] if len(found) == 1 else None
 
 
@@ -299,7 +309,9 @@ class AutoDeleteObjects(Rule):
             if flag.line not in change.added_line_numbers or construct is None:
                 continue
             before = _counterpart(old, construct)
-            if before is not None and flag.name in before.props:
+            if (before is not None and flag.name in before.props) or _moved(
+                change, change.new_line(flag.line).strip()
+            ):
                 continue
             what = "image in the repository" if flag.name != "autoDeleteObjects" else "object"
             existing = before is not None or construct.start not in change.added_line_numbers

@@ -48,18 +48,25 @@ STATEFUL: dict[str, tuple[str, str]] = {
     "Domain": ("AWS::OpenSearchService::Domain", "RETAIN"),
     "BackupVault": ("AWS::Backup::BackupVault", "RETAIN"),
 }
-# Module aliases that say which service an ambiguous class name belongs to.
-_SERVICE_OF = {
-    "Table": ("dynamodb",),
-    "CfnTable": ("dynamodb",),
-    "Domain": ("opensearch", "es", "elasticsearch"),
-    "Repository": ("ecr",),
-    "Key": ("kms",),
-    "Volume": ("ec2",),
-    "Stream": ("kinesis",),
-    "FileSystem": ("efs",),
-    "DatabaseCluster": ("rds",),
-    "Secret": ("secretsmanager", "secrets"),
+# Module aliases of other services that reuse these class names (glue.Table, …).
+_OTHER_SERVICES = {
+    "Table": ("glue", "timestream", "athena", "s3tables", "cassandra", "keyspaces"),
+    "CfnTable": ("glue", "timestream", "athena", "cassandra", "s3tables", "lakeformation"),
+    "Domain": ("cognito", "apigateway", "codeartifact", "sagemaker", "appsync", "amplify"),
+    "Repository": ("codecommit", "codeartifact"),
+    "Key": ("apigateway", "cloudfront", "appsync", "ivs", "payment"),
+    "Volume": ("ecs", "batch", "eks", "k8s"),
+    "Stream": ("firehose", "ivs", "qldb", "dynamodb"),
+    "FileSystem": ("fsx", "lustre"),
+    "Secret": ("k8s", "ecs"),
+    "Queue": ("mediaconvert", "connect", "batch"),
+    "LogGroup": (),
+}
+# Classes whose service the module alias decides: (service hint, class) -> entry.
+_BY_SERVICE = {
+    ("docdb", "DatabaseCluster"): ("AWS::DocDB::DBCluster", ""),
+    ("neptune", "DatabaseCluster"): ("AWS::Neptune::DBCluster", ""),
+    ("fsx", "LustreFileSystem"): ("AWS::FSx::FileSystem", ""),
 }
 _CDK_HINT = re.compile(r"aws-cdk-lib|@aws-cdk/|\baws_cdk\b|RemovalPolicy|removal_?[pP]olicy")
 _CAMEL = re.compile(r"_([a-z])")
@@ -73,12 +80,15 @@ def is_cdk(text: str) -> bool:
 
 def stateful(construct: Construct) -> tuple[str, str] | None:
     """(CloudFormation type, default removal policy) of a data-holding construct."""
+    qualifier = construct.qualifier.lower().rsplit(".", 1)[-1].replace("aws_", "")
+    for (service, cls), by_service in _BY_SERVICE.items():
+        if cls == construct.cls and service in qualifier:
+            return by_service
     entry = STATEFUL.get(construct.cls)
     if entry is None:
         return None
-    services = _SERVICE_OF.get(construct.cls)
-    qualifier = construct.qualifier.lower().replace("aws_", "")
-    if services and qualifier and not any(s in qualifier for s in services):
+    others = _OTHER_SERVICES.get(construct.cls, ())
+    if qualifier and any(other in qualifier for other in others):
         return None  # e.g. glue.Table, codecommit.Repository
     return entry
 

@@ -485,3 +485,44 @@ def test_random_stacks_never_crash_the_rules(old: list[str], new: list[str]) -> 
     diff = unified("lib/stack.ts", "\n".join([head, *old]) + "\n", "\n".join([head, *new]) + "\n")
     if diff.count("\n") > 3:
         run_diff(diff, select=["CDK"])
+
+
+def test_import_style_change_is_quiet(check: Any) -> None:
+    old = PY_STACK.replace(
+        "            versioned=True,\n",
+        "            versioned=True,\n            removal_policy=cdk.RemovalPolicy.DESTROY,\n"
+        "            auto_delete_objects=True,\n",
+    )
+    new = old.replace("cdk.RemovalPolicy.DESTROY", "RemovalPolicy.DESTROY")
+    assert check({PY_PATH: old}, {PY_PATH: new}) == []
+
+
+def test_same_id_in_two_stack_classes(check: Any) -> None:
+    twin = PY_STACK.replace("class StorageStack", "class ArchiveStack")
+    old = (PY_STACK + "\n\n" + twin).replace(
+        "            versioned=True,\n",
+        "            versioned=True,\n            removal_policy=RemovalPolicy.DESTROY,\n",
+    )
+    new = old.replace(
+        "            versioned=True,\n            removal_policy=RemovalPolicy.DESTROY,\n",
+        "            removal_policy=RemovalPolicy.DESTROY,\n            versioned=True,\n",
+    )
+    assert check({PY_PATH: old}, {PY_PATH: new}) == []
+
+
+@pytest.mark.parametrize(
+    ("construct", "expected"),
+    [
+        ('new neptune.DatabaseCluster(this, "Graph", {', {("CDK101", "medium")}),
+        ('new ddb.Table(this, "Items", {', {("CDK101", "medium")}),
+        ('new glue.Table(this, "Items", {', {("CDK101", "low")}),
+    ],
+    ids=["neptune-cluster", "dynamodb-alias", "glue-table"],
+)
+def test_which_constructs_hold_data(check: Any, construct: str, expected: set[Any]) -> None:
+    new = STACK.replace(
+        "    orders.grantReadWriteData(handler);\n",
+        f"    {construct}\n      removalPolicy: RemovalPolicy.DESTROY,\n    }});\n"
+        "    orders.grantReadWriteData(handler);\n",
+    )
+    assert {(f[0], f[3]) for f in check({PATH: STACK}, {PATH: new})} == expected
