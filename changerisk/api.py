@@ -26,21 +26,28 @@ def read_change(
     cwd: str | None = None,
     plans: Sequence[str] = (),
     plans_only: bool = False,
+    head: str = "HEAD",
 ) -> ChangeSet:
     """Read the change to check: a diff file, stdin bytes, or the repository, and any
-    Terraform plans (`plans_only`: the plans alone, no diff)."""
+    Terraform plans (`plans_only`: the plans alone, no diff). With `base`, `head` is the
+    revision checked against the merge base (HEAD unless a pre-push hook names another)."""
     plan_files = [inputs.from_plan_file(path) for path in plans]
     if plans_only:
         return ChangeSet(
             files=plan_files, source="plan", description=", ".join(plans), repo_root=None
         )
-    changeset = _read_diff(diff, stdin, staged, base, cwd)
+    changeset = _read_diff(diff, stdin, staged, base, cwd, head)
     changeset.files.extend(plan_files)
     return changeset
 
 
 def _read_diff(
-    diff: str | None, stdin: bytes | None, staged: bool, base: str | None, cwd: str | None
+    diff: str | None,
+    stdin: bytes | None,
+    staged: bool,
+    base: str | None,
+    cwd: str | None,
+    head: str = "HEAD",
 ) -> ChangeSet:
     if stdin is not None:
         return inputs.from_diff_bytes(
@@ -51,7 +58,7 @@ def _read_diff(
     if staged:
         return inputs.from_git("staged", cwd=cwd)
     if base:
-        return inputs.from_git("base", base=base, cwd=cwd)
+        return inputs.from_git("base", base=base, cwd=cwd, head=head)
     return inputs.from_git("worktree", cwd=cwd)
 
 

@@ -47,8 +47,12 @@ def from_diff_bytes(data: bytes, origin: str, source: str, root: str | None = No
     )
 
 
-def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> ChangeSet:
-    """A change read from the repository: `worktree` (git diff HEAD), `staged`, or `base`."""
+def from_git(
+    mode: str, base: str | None = None, cwd: str | None = None, head: str = "HEAD"
+) -> ChangeSet:
+    """A change read from the repository: `worktree` (git diff HEAD), `staged`, or `base`
+    (`head` against its merge base with `base`; `base` may be the empty tree, for a first push).
+    """
     root = git.repo_root(cwd)
     commits: tuple[Commit, ...] = ()
     merge = ""
@@ -58,15 +62,19 @@ def from_git(mode: str, base: str | None = None, cwd: str | None = None) -> Chan
     elif mode == "base":
         if not base:
             raise GitError("--base needs a ref")
-        merge = git.merge_base(root, base)
-        read, description = partial(git.diff_range, root, merge, "HEAD"), f"{base}...HEAD"
-        commits = git.commits_in_range(root, merge)
+        if base == git.EMPTY_TREE:
+            merge, description = base, f"{head} (all of its history)"
+            commits = git.log(root, [head])
+        else:
+            merge, description = git.merge_base(root, base, head), f"{base}...{head}"
+            commits = git.commits_in_range(root, merge, head)
+        read = partial(git.diff_range, root, merge, head)
     else:
         read = partial(git.diff_worktree, root)
         description = "uncommitted changes (git diff HEAD)"
     files = _reread_as_text(parse_diff(read((), False), origin=description), read, description)
     old_rev = merge if mode == "base" else "HEAD"
-    new_rev = "HEAD" if mode == "base" else ":"
+    new_rev = head if mode == "base" else ":"
     for change in files:
         _attach_blob_loaders(
             change, root, worktree=mode == "worktree", old_rev=old_rev, new_rev=new_rev

@@ -14,11 +14,37 @@ import click
 
 from changerisk import __version__
 from changerisk.errors import ChangeriskError, InputError
-from changerisk.model import LEVEL_NAMES
+from changerisk.model import LEVEL_NAMES, ChangeSet
+from changerisk.report import Report
 
 from .history import history
+from .hooks import install_hook_command
 
 EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "json", "sarif", "markdown", "github")
+
+
+class OutputSpec(click.ParamType):  # type: ignore[type-arg]
+    """`FORMAT:PATH`: also write the report in FORMAT to PATH."""
+
+    name = "FORMAT:PATH"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return value
+        fmt, sep, path = str(value).partition(":")
+        fmt = fmt.strip().lower()
+        if not sep or fmt not in FORMATS:
+            self.fail(
+                f"{value!r} is not FORMAT:PATH with FORMAT one of {', '.join(FORMATS)}",
+                param,
+                ctx,
+            )
+        if not path.strip():
+            self.fail(f"{value!r} names no file after {fmt}:", param, ctx)
+        return fmt, path
 
 
 def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -47,6 +73,18 @@ def cli(debug: bool) -> None:
 @click.option("--staged", is_flag=True, help="Check the staged changes (git diff --cached).")
 @click.option("--base", metavar="REF", help="Check HEAD against its merge base with REF.")
 @click.option(
+    "--head",
+    metavar="REF",
+    help="With --base: check REF instead of HEAD (e.g. the commit a CI job was given).",
+)
+@click.option(
+    "--pre-push",
+    "pre_push",
+    is_flag=True,
+    help="Check what is being pushed: from pre-commit's PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF, "
+    "or the refs git gives a pre-push hook on stdin, else HEAD against its upstream.",
+)
+@click.option(
     "--plan",
     "plans",
     multiple=True,
@@ -61,10 +99,17 @@ def cli(debug: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="Report format.",
+    help="Report format on standard output.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    type=OutputSpec(),
+    multiple=True,
+    help="Also write the report in FORMAT to PATH (repeatable), e.g. sarif:changerisk.sarif.",
 )
 @click.option(
     "--ai-assisted",
@@ -98,9 +143,12 @@ def check(
     diff: str | None,
     staged: bool,
     base: str | None,
+    head: str | None,
+    pre_push: bool,
     plans: tuple[str, ...],
     fail_on: str | None,
     fmt: str,
+    outputs: tuple[tuple[str, str], ...],
     ai_assisted: bool,
     config_path: Path | None,
     select: tuple[str, ...],
@@ -116,27 +164,13 @@ def check(
         raise click.UsageError("--base needs a ref, got an empty value")
     if diff is not None and not diff.strip():
         raise click.UsageError("DIFF is an empty path: give a diff file or '-' for stdin")
-    if sum(bool(x) for x in (diff, staged, base)) > 1:
-        raise click.UsageError("give only one of DIFF, --staged and --base")
-    stdin: bytes | None = None
-    only_plans = bool(plans) and diff is None and not staged and not base
-    # with --plan alone, no diff is read: not from a pipe, not from the repository
-    if diff == "-" or (
-        diff is None and not staged and not base and not plans and _stdin_is_piped()
-    ):
-        stdin = sys.stdin.buffer.read()
-        if diff is None and not stdin.strip():
-            stdin = None  # nothing piped: fall back to the repository
-        elif diff == "-" and stdin is not None and not stdin.strip():
-            stdin = b""
-    changeset = api.read_change(
-        diff=None if diff == "-" else diff,
-        stdin=stdin,
-        staged=staged,
-        base=base,
-        plans=plans,
-        plans_only=only_plans,
-    )
+    if head is not None and not head.strip():
+        raise click.UsageError("--head needs a ref, got an empty value")
+    if sum(bool(x) for x in (diff, staged, base, pre_push)) > 1:
+        raise click.UsageError("give only one of DIFF, --staged, --base and --pre-push")
+    if head and not base:
+        raise click.UsageError("--head goes with --base")
+    changeset = _pushed_change(plans) if pre_push else _read_change(diff, staged, base, head, plans)
     start = Path(changeset.repo_root or os.getcwd())
     config = load_config(config_path, start=start)
     if fail_on:
@@ -150,16 +184,107 @@ def check(
         select=_codes(select),
         ignore=_codes(ignore),
     )
-    out = sys.stdout
+    for out_fmt, path in outputs:
+        _write_report(report, out_fmt, path)
+    if fmt == "text":
+        from changerisk.report import text
+
+        text.render(report, sys.stdout, color=color)
+    else:
+        sys.stdout.write(render_report(report, fmt))
+    return EXIT_BLOCKED if report.blocks else EXIT_OK
+
+
+def _read_change(
+    diff: str | None, staged: bool, base: str | None, head: str | None, plans: tuple[str, ...]
+) -> ChangeSet:
+    from changerisk import api
+
+    stdin: bytes | None = None
+    only_plans = bool(plans) and diff is None and not staged and not base
+    # with --plan alone, no diff is read: not from a pipe, not from the repository
+    if diff == "-" or (
+        diff is None and not staged and not base and not plans and _stdin_is_piped()
+    ):
+        stdin = sys.stdin.buffer.read()
+        if diff is None and not stdin.strip():
+            stdin = None  # nothing piped: fall back to the repository
+        elif diff == "-" and stdin is not None and not stdin.strip():
+            stdin = b""
+    return api.read_change(
+        diff=None if diff == "-" else diff,
+        stdin=stdin,
+        staged=staged,
+        base=base,
+        plans=plans,
+        plans_only=only_plans,
+        head=head or "HEAD",
+    )
+
+
+def _pushed_change(plans: tuple[str, ...]) -> ChangeSet:
+    """The commits a pre-push hook is pushing, as one change (empty when nothing is new)."""
+    from changerisk import api
+    from changerisk.git import EMPTY_TREE, repo_root
+
+    from .hooks import merge_changesets, push_ranges
+
+    root = repo_root()
+    stdin = sys.stdin.buffer.read() if _stdin_is_piped() else None
+    ranges = push_ranges(root, os.environ, stdin)
+    names = [
+        f"{r.head} (all of its history)" if r.base == EMPTY_TREE else f"{r.base}...{r.head}"
+        for r in ranges
+    ]
+    changeset = merge_changesets(
+        [api.read_change(base=r.base, head=r.head) for r in ranges],
+        "push: " + (", ".join(names) or "no new commits"),
+        root,
+    )
+    if plans:
+        changeset.files.extend(api.read_change(plans=plans, plans_only=True).files)
+    return changeset
+
+
+def render_report(report: Report, fmt: str) -> str:
+    """The report as text in one of FORMATS (text without colour)."""
     if fmt == "json":
         from changerisk.report import json as json_report
 
-        out.write(json_report.render(report))
-    else:
-        from changerisk.report import text
+        return json_report.render(report)
+    if fmt == "sarif":
+        from changerisk.registry import all_rules
+        from changerisk.report import sarif
 
-        text.render(report, out, color=color)
-    return EXIT_BLOCKED if report.blocks else EXIT_OK
+        return sarif.render(report, all_rules())
+    if fmt == "markdown":
+        from changerisk.report import markdown
+
+        return markdown.render(report)
+    if fmt == "github":
+        from changerisk.report import github
+
+        return github.render(report)
+    import io
+
+    from changerisk.report import text
+
+    buffer = io.StringIO()
+    text.render(report, buffer, color=False)
+    return buffer.getvalue()
+
+
+def _write_report(report: Report, fmt: str, path: str) -> None:
+    data = render_report(report, fmt)
+    target = Path(path)
+    try:
+        if target.parent != Path() and not target.parent.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding="utf-8", newline="\n") as handle:
+            handle.write(data)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ChangeriskError(f"{path}: cannot write the {fmt} report: {reason}") from None
 
 
 @cli.command("rules")
@@ -236,6 +361,7 @@ def _as_pyproject(text: str) -> str:
 
 
 cli.add_command(history)
+cli.add_command(install_hook_command)
 
 
 def main(argv: list[str] | None = None) -> int:
