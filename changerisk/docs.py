@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from changerisk.rule import Rule
@@ -66,14 +67,16 @@ def parse_rule_doc(rule: type[Rule]) -> RuleDoc:
     return RuleDoc(summary=summary.strip(), intro=intro, sections=sections)
 
 
-def render_markdown(rule: type[Rule]) -> str:
-    """The rule's documentation page: metadata, then the docstring sections."""
+def render_markdown(rule: type[Rule], level: int = 1) -> str:
+    """The rule's documentation page: metadata, then the docstring sections; `level` is the
+    heading level of its title (2 inside the rule reference)."""
     doc = parse_rule_doc(rule)
+    title, section = "#" * level, "#" * (level + 1)
     formats = ", ".join(sorted(rule.formats)) or (
         "whole change" if rule.scope == "changeset" else "any text file"
     )
     lines = [
-        f"# {rule.code} {rule.name}",
+        f"{title} {rule.code} {rule.name}",
         "",
         doc.summary,
         "",
@@ -86,6 +89,42 @@ def render_markdown(rule: type[Rule]) -> str:
     ]
     if doc.intro:
         lines += [doc.intro, ""]
-    for title, body in doc.sections.items():
-        lines += [f"## {title}", "", body.strip("\n"), ""]
+    for heading, body in doc.sections.items():
+        lines += [f"{section} {heading}", "", body.strip("\n"), ""]
     return "\n".join(lines)
+
+
+REFERENCE_COMMAND = "python scripts/gen_rule_docs.py"
+
+
+def render_reference(rules: Sequence[type[Rule]]) -> str:
+    """docs/rules.md: an index table, then every rule's page, in code order."""
+    ordered = sorted(rules, key=lambda r: r.code)
+    lines = [
+        "# Rule reference",
+        "",
+        f"<!-- Generated from the rules' docstrings by `{REFERENCE_COMMAND}`; do not edit. -->",
+        "",
+        f"{len(ordered)} rules. `changerisk explain CODE` prints the same page in a terminal.",
+        "",
+        "| code | name | category | severity | summary |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for rule in ordered:
+        summary = parse_rule_doc(rule).summary.replace("|", "\\|")
+        anchor = f"{rule.code}-{rule.name}".lower()
+        lines.append(
+            f"| [{rule.code}](#{anchor}) | {rule.name} | {rule.category.value} "
+            f"| {rule.severity.label} | {summary} |"
+        )
+    lines.append("")
+    for rule in ordered:
+        lines += [render_markdown(rule, level=2).rstrip("\n"), ""]
+    return "\n".join(lines)
+
+
+def builtin_rules() -> list[type[Rule]]:
+    """The rules this distribution ships (third-party plugins installed beside it left out)."""
+    from changerisk.registry import all_rules, find_plugins
+
+    return all_rules([p for p in find_plugins() if p.distribution == "changerisk"])
