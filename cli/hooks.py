@@ -134,18 +134,24 @@ _WHAT = {
 
 
 def hook_script(kind: str, executable: str | None) -> str:
-    """A POSIX sh hook calling changerisk: the one installed now, else the one on PATH."""
-    known = shlex.quote(executable) if executable else "''"
+    """A POSIX sh hook calling changerisk: `executable` (the one installed now) while it is
+    there, else the one on PATH; none at all blocks, since a missing check is no pass."""
+    flag = "" if kind == "pre-commit" else f" --{kind}"
+    lookup = """changerisk=$(command -v changerisk) || {
+    echo "changerisk: not installed or not on PATH (install it, or skip: --no-verify)" >&2
+    exit 1
+}"""
+    if executable:
+        lookup = (
+            f"changerisk={shlex.quote(executable)}\n"
+            f'if [ ! -x "$changerisk" ]; then\n'
+            + "".join(f"    {line}\n" for line in lookup.splitlines())
+            + "fi"
+        )
     return f"""#!/bin/sh
-{HOOK_MARKER} {kind} (written by `changerisk install-hook`)
+{HOOK_MARKER} {kind} (`changerisk install-hook{flag}` writes this file)
 # {_WHAT[kind]}
-changerisk={known}
-if [ -z "$changerisk" ] || [ ! -x "$changerisk" ]; then
-    changerisk=$(command -v changerisk) || {{
-        echo "changerisk: not installed or not on PATH (install it, or skip: --no-verify)" >&2
-        exit 1
-    }}
-fi
+{lookup}
 exec "$changerisk" {_COMMANDS[kind]}
 """
 
