@@ -110,6 +110,7 @@ def _from_git_lines(root: str, lines: Sequence[str]) -> list[PushRange]:
 def merge_changesets(changesets: Sequence[ChangeSet], description: str, root: str) -> ChangeSet:
     """One change made of several pushed ranges (a push may update more than one branch)."""
     if len(changesets) == 1:
+        changesets[0].description = description
         return changesets[0]
     commits = {c.sha: c for cs in changesets for c in cs.commits}
     return ChangeSet(

@@ -233,7 +233,9 @@ def _pushed_change(plans: tuple[str, ...]) -> ChangeSet:
     stdin = sys.stdin.buffer.read() if _stdin_is_piped() else None
     ranges = push_ranges(root, os.environ, stdin)
     names = [
-        f"{r.head} (all of its history)" if r.base == EMPTY_TREE else f"{r.base}...{r.head}"
+        f"{_short(r.head)} (all of its history)"
+        if r.base == EMPTY_TREE
+        else f"{_short(r.base)}...{_short(r.head)}"
         for r in ranges
     ]
     changeset = merge_changesets(
@@ -244,6 +246,10 @@ def _pushed_change(plans: tuple[str, ...]) -> ChangeSet:
     if plans:
         changeset.files.extend(api.read_change(plans=plans, plans_only=True).files)
     return changeset
+
+
+def _short(rev: str) -> str:
+    return rev[:12] if len(rev) == 40 and all(c in "0123456789abcdef" for c in rev) else rev
 
 
 def render_report(report: Report, fmt: str) -> str:
