@@ -63,7 +63,9 @@ def _skip_if_offline(output: str) -> None:
 
 
 def _git(repo, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=repo.path, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["git", *args], cwd=repo.path, capture_output=True, text=True, check=False
+    )
 
 
 @pytest.fixture
