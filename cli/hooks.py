@@ -9,6 +9,7 @@ pre-push hook's standard input (`<local ref> <local sha> <remote ref> <remote sh
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import stat
@@ -24,6 +25,7 @@ from changerisk.errors import ChangeriskError, GitError
 from changerisk.model import ChangeSet
 
 ZERO = "0" * 40
+_OBJECT_NAME = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 repositories
 HOOK_MARKER = "# changerisk-hook:"
 HOOK_KINDS = ("pre-commit", "pre-push")
 
@@ -66,9 +68,12 @@ def push_ranges(root: str, env: Mapping[str, str], stdin: bytes | None) -> list[
     """What a pre-push hook is pushing: from pre-commit's variables, else git's stdin lines,
     else the current branch against its upstream. Deleted refs push nothing to check."""
     from_ref, to_ref = env.get("PRE_COMMIT_FROM_REF", ""), env.get("PRE_COMMIT_TO_REF", "")
+    local_branch = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
+    for name, value in (("FROM_REF", from_ref), ("TO_REF", to_ref), ("LOCAL_BRANCH", local_branch)):
+        if value.startswith("-"):  # a revision, never an option to git
+            raise GitError(f"PRE_COMMIT_{name} is not a revision: {value!r}")
     if from_ref and to_ref:
         return [PushRange(from_ref, to_ref)]
-    local_branch = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
     if local_branch and env.get("PRE_COMMIT_REMOTE_NAME"):
         # pre-commit sets no refs when the pushed history reaches a root commit
         found = _new_history(root, local_branch)
@@ -93,8 +98,8 @@ def _from_git_lines(root: str, lines: Sequence[str]) -> list[PushRange]:
         parts = line.split()
         if not parts:
             continue
-        if len(parts) != 4:
-            raise GitError(f"--pre-push: not a pre-push line from git: {line.strip()!r}")
+        if len(parts) != 4 or not all(_OBJECT_NAME.fullmatch(p) for p in parts[1::2]):
+            raise GitError(f"--pre-push: not a pre-push line from git: {line.strip()[:200]!r}")
         _local_ref, local_sha, _remote_ref, remote_sha = parts
         if _is_zero(local_sha):
             continue  # a deletion pushes no content

@@ -164,8 +164,8 @@ def check(
         raise click.UsageError("--base needs a ref, got an empty value")
     if diff is not None and not diff.strip():
         raise click.UsageError("DIFF is an empty path: give a diff file or '-' for stdin")
-    if head is not None and not head.strip():
-        raise click.UsageError("--head needs a ref, got an empty value")
+    if head is not None and (not head.strip() or head.startswith("-")):
+        raise click.UsageError(f"--head needs a revision, got {head!r}")
     if sum(bool(x) for x in (diff, staged, base, pre_push)) > 1:
         raise click.UsageError("give only one of DIFF, --staged, --base and --pre-push")
     if head and not base:
