@@ -385,8 +385,11 @@ def test_config_option_is_used(workdir: Path, run_cli) -> None:
         (["check", "missing.diff"], "missing.diff: no such file"),
         (["check", "."], "is a directory"),
         (["check", ""], "DIFF is an empty path"),  # Bug: was ": is a directory"
-        (["check", "x.diff", "--staged"], "give only one of DIFF, --staged and --base"),
-        (["check", "--staged", "--base", "main"], "give only one of DIFF, --staged and --base"),
+        (["check", "x.diff", "--staged"], "give only one of DIFF, --staged, --base and --pre-push"),
+        (
+            ["check", "--staged", "--base", "main"],
+            "give only one of DIFF, --staged, --base and --pre-push",
+        ),
         (["check", "--bogus"], "No such option"),  # Bug: click printed three lines
         (["nope"], "No such command 'nope'"),
         (["explain", "NOPE"], "no rule 'NOPE'"),
