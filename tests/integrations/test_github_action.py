@@ -191,7 +191,16 @@ def test_installs_changerisk_from_the_action_checkout(runner) -> None:
     work = runner.pull_request(_drop_db)
     env_path = os.environ["PATH"].split(os.pathsep)
     path = os.pathsep.join(p for p in env_path if Path(p) != Path(BIN))  # no changerisk on PATH
-    proc = runner.run(work, GITHUB_BASE_REF="main", INPUT_INSTALL="true", PATH=path)
+    # the runner checks the action out on its own: a clone, so pip builds outside this tree
+    action = runner.root / "action"
+    _run(["git", "clone", "-q", str(REPO), str(action)], runner.root)
+    proc = runner.run(
+        work,
+        GITHUB_BASE_REF="main",
+        INPUT_INSTALL="true",
+        PATH=path,
+        GITHUB_ACTION_PATH=str(action),
+    )
     if proc.returncode == 2 and re.search(r"pip install .* failed", proc.stderr):
         pytest.skip(f"pip cannot install changerisk here: {proc.stderr.strip()[-300:]}")
     assert proc.returncode == 1, proc.stdout + proc.stderr

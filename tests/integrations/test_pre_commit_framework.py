@@ -123,11 +123,13 @@ def test_try_repo_pre_push_reads_the_pushed_range(infra, pre_commit) -> None:
 
 
 def _example_config(tmp: Path) -> Path:
-    """examples/ci/pre-commit-config.yaml, installing changerisk from this checkout."""
+    """examples/ci/pre-commit-config.yaml, installing changerisk from this checkout (by git,
+    so that pip builds in a clone of its own, not in the source tree)."""
     config = yaml.safe_load((REPO / "examples" / "ci" / "pre-commit-config.yaml").read_text())
+    source = f"changerisk @ git+file://{REPO}" if (REPO / ".git").exists() else str(REPO)
     for hook in config["repos"][0]["hooks"]:
         assert hook["additional_dependencies"] == ["changerisk"]
-        hook["additional_dependencies"] = [str(REPO)]
+        hook["additional_dependencies"] = [source]
     path = tmp / "pre-commit-config.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
