@@ -14,7 +14,7 @@ import shlex
 import shutil
 import stat
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,9 +64,14 @@ def _new_history(root: str, head: str) -> PushRange | None:
     return PushRange(git.EMPTY_TREE, head)
 
 
-def push_ranges(root: str, env: Mapping[str, str], stdin: bytes | None) -> list[PushRange]:
+def push_ranges(
+    root: str, env: Mapping[str, str], stdin: bytes | Callable[[], bytes | None] | None
+) -> list[PushRange]:
     """What a pre-push hook is pushing: from pre-commit's variables, else git's stdin lines,
-    else the current branch against its upstream. Deleted refs push nothing to check."""
+    else the current branch against its upstream. Deleted refs push nothing to check.
+
+    `stdin` may be a reader, called only when pre-commit's variables say nothing: a hook
+    must not wait on an input nobody writes to."""
     from_ref, to_ref = env.get("PRE_COMMIT_FROM_REF", ""), env.get("PRE_COMMIT_TO_REF", "")
     local_branch = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
     for name, value in (("FROM_REF", from_ref), ("TO_REF", to_ref), ("LOCAL_BRANCH", local_branch)):
@@ -78,7 +83,8 @@ def push_ranges(root: str, env: Mapping[str, str], stdin: bytes | None) -> list[
         # pre-commit sets no refs when the pushed history reaches a root commit
         found = _new_history(root, local_branch)
         return [found] if found else []
-    lines = (stdin or b"").decode("utf-8", "replace").splitlines()
+    data = stdin() if callable(stdin) else stdin
+    lines = (data or b"").decode("utf-8", "replace").splitlines()
     if any(line.strip() for line in lines):
         return _from_git_lines(root, lines)
     upstream = git.run_git(

@@ -230,7 +230,10 @@ def _pushed_change(plans: tuple[str, ...]) -> ChangeSet:
     from .hooks import merge_changesets, push_ranges
 
     root = repo_root()
-    stdin = sys.stdin.buffer.read() if _stdin_is_piped() else None
+
+    def stdin() -> bytes | None:
+        return sys.stdin.buffer.read() if _stdin_is_piped() else None
+
     ranges = push_ranges(root, os.environ, stdin)
     names = [
         f"{_short(r.head)} (all of its history)"

@@ -33,6 +33,28 @@ def test_pre_commit_refs_win(history) -> None:
     assert push_ranges(str(repo.path), env, b"ignored") == [PushRange(base, tip)]
 
 
+def test_stdin_is_not_read_when_pre_commit_gives_the_range(history) -> None:
+    repo, base, _, tip = history
+
+    def never() -> bytes:
+        raise AssertionError("read stdin")
+
+    env = {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": tip}
+    assert push_ranges(str(repo.path), env, never) == [PushRange(base, tip)]
+    line = f"refs/heads/feature {tip} refs/heads/feature {base}\n".encode()
+    assert push_ranges(str(repo.path), {}, lambda: line) == [PushRange(base, tip)]
+
+
+@pytest.mark.parametrize("name", ["PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"])
+def test_a_ref_that_looks_like_an_option_is_refused(history, name: str) -> None:
+    from changerisk.errors import GitError
+
+    repo, base, _, tip = history
+    env = {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": tip, name: "--output=/tmp/x"}
+    with pytest.raises(GitError, match=f"{name} is not a revision"):
+        push_ranges(str(repo.path), env, None)
+
+
 def test_git_lines_of_an_update(history) -> None:
     repo, base, _, tip = history
     line = f"refs/heads/feature {tip} refs/heads/feature {base}\n".encode()
