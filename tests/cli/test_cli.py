@@ -79,8 +79,11 @@ def write(directory: Path, name: str, text: str) -> str:
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        ([], ["check", "rules", "explain", "init", "--debug"]),
-        (["check"], ["--staged", "--base", "--fail-on", "--format", "--ai-assisted", "--select"]),
+        ([], ["check", "rules", "explain", "init", "install-hook", "--debug"]),
+        (
+            ["check"],
+            ["--staged", "--base", "--head", "--pre-push", "--fail-on", "--format", "--output"],
+        ),
         (["rules"], ["--format"]),
         (["explain"], ["CODE"]),
         (["init"], ["--pyproject"]),

@@ -137,3 +137,22 @@ def test_pre_push_excludes_other_inputs(workdir: Path, run_cli) -> None:
     result = run_cli("check", "--pre-push", "--staged")
     assert result.code == 2
     assert "give only one of DIFF, --staged, --base and --pre-push" in result.err
+
+
+def test_shell_completion_as_documented() -> None:
+    import subprocess
+    import sys
+
+    exe = str(Path(sys.executable).with_name("changerisk"))
+    env = {"PATH": "/usr/bin:/bin", "_CHANGERISK_COMPLETE": "bash_source"}
+    source = subprocess.run([exe], env=env, capture_output=True, text=True, check=False)
+    assert source.returncode == 0
+    assert "_changerisk_completion()" in source.stdout
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "_CHANGERISK_COMPLETE": "bash_complete",
+        "COMP_WORDS": "changerisk check --format ",
+        "COMP_CWORD": "3",
+    }
+    words = subprocess.run([exe], env=env, capture_output=True, text=True, check=False)
+    assert words.stdout.split() == [f"plain,{fmt}" for fmt in FORMATS]
