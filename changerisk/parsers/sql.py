@@ -110,7 +110,7 @@ def bare(name: str) -> str:
 
 # --- lexer -------------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*")
+_WORD = re.compile(r"[^\W\d][\w$]*")
 _NUMBER = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?")
 _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 _MYSQL_HINT = re.compile(
@@ -237,7 +237,8 @@ def lex(text: str, backslash_escapes: bool = False) -> Iterator[Token | str]:
             yield Token("number", m.group(0), m.group(0), line, i, m.end())
             i = m.end()
             continue
-        yield Token("punct", c, c, line, i, i + 1)
+        # Under a custom DELIMITER, `;` ends statements inside a procedure body, not the script.
+        yield Token("punct", c if c != ";" or delimiter == ";" else "\\;", c, line, i, i + 1)
         i += 1
 
 
@@ -759,8 +760,11 @@ def _type_text(seg: Sequence[Token]) -> str:
 
 
 def _join(raw: Sequence[str]) -> str:
+    """Tokens back into readable SQL: `varchar ( 200 )` is `varchar(200)`."""
     text = re.sub(r"\s+([),])", r"\1", " ".join(raw))
-    return re.sub(r"(\w)\s+\(|\(\s+", lambda m: (m.group(1) or "") + "(", text)
+    text = re.sub(r"\(\s+", "(", text)
+    text = re.sub(r"(\w)\s+\(", r"\1(", text)
+    return re.sub(r",(\S)", r", \1", text)
 
 
 _DROP_OBJECTS = {
