@@ -559,8 +559,8 @@ def _prisma_models(text: str, enums: frozenset[str]) -> dict[str, _PrismaModel]:
 
 
 def _prisma(change: FileChange, changeset_has_sql: bool) -> Iterator[Event]:
-    if changeset_has_sql or change.status is Status.ADDED:
-        return
+    if changeset_has_sql or change.status in (Status.ADDED, Status.DELETED):
+        return  # a deleted schema file drops nothing: nothing applies it any more
     old_text = change.old_text() or ""
     new_text = "" if change.status is Status.DELETED else change.new_text() or ""
     enums = frozenset(_ENUM.findall(old_text)) | frozenset(_ENUM.findall(new_text))

@@ -93,6 +93,7 @@ class SqlFile:
     dialect: str
     migration: bool  # a migration (runs against the live database), not a script or schema
     partial: bool  # the text was rebuilt from hunks: statements may be cut
+    creates: tuple[Op, ...] = ()  # every CREATE of the file, changed or not
 
 
 def down_lines(text: str) -> list[tuple[int, int]]:
@@ -160,6 +161,7 @@ def sql_file(change: FileChange) -> SqlFile | None:
             analysis.dialect,
             migration,
             change.is_partial("new"),
+            tuple(op for op in analysis.ops if op.kind == sql.CREATE),
         )
 
     return change.cached("sql:file", build)
@@ -193,6 +195,10 @@ class ChangeContext:
 def change_context(changeset: ChangeSet) -> ChangeContext:
     files = [f for c in sorted(changeset.files, key=lambda c: c.path) if (f := sql_file(c))]
     context = ChangeContext(files)
+    for index, file in enumerate(files):
+        for op in file.creates:
+            if op not in file.ops:  # a table the same migration file creates, edited or not
+                context.events.setdefault(op.key, []).append(((index, op.line), op))
     for _, position, op in context.positioned():
         context.events.setdefault(op.key, []).append((position, op))
         if op.kind == sql.RENAME_TABLE and op.detail:
@@ -567,7 +573,10 @@ class TableRecreated(_SqlRule):
             (
                 (pos, o)
                 for pos, o in context.events.get(key, ())
-                if pos > position and o.kind == sql.CREATE and not o.temporary
+                if pos > position
+                and o.kind == sql.CREATE
+                and o.object == "table"
+                and not o.temporary
             ),
             None,
         )
@@ -778,7 +787,8 @@ class ObjectRenamed(_SqlRule):
     The rename takes effect the moment the migration runs, while the code that uses the old
     name is still deployed: its queries fail until the new code is out everywhere, and a
     rollback of the code breaks them again. Tables and columns the change creates are not
-    reported, nor the swap that finishes a table rebuild (`RENAME new_users TO users`).
+    reported, nor the renames of a table rebuild (`users` moved aside to `users_old` and
+    created again, or `new_users` renamed to `users`).
 
     ## Bad
     ```diff
@@ -810,6 +820,8 @@ class ObjectRenamed(_SqlRule):
         if context.before(op.key, position, sql.CREATE) or is_temporary_name(op.name):
             return
         if op.kind == sql.RENAME_TABLE:
+            if context.after(op.key, position, sql.CREATE):
+                return  # moved aside (`RENAME TABLE x TO x_old`) for a rebuild of x
             message = (
                 f"renames table {op.name} to {op.detail}: running code that still uses "
                 f"{op.name} fails until the new code is deployed"

@@ -100,7 +100,7 @@ class Analysis:
     ops: tuple[Op, ...]
     statements: int  # how many statements were read
     parsed: int  # how many of them PostgreSQL's grammar accepted
-    dialect: str  # "postgres", "mysql", "sqlite", "sqlserver" or "unknown"
+    dialect: str  # "postgres", "mysql", "sqlite", "sqlserver", "clickhouse" or "unknown"
     statement_spans: tuple[tuple[int, int], ...] = field(default=())
 
 
@@ -132,6 +132,8 @@ def guess_dialect(text: str, path: str = "") -> str:
             return "mysql"
     if "sqlite" in lowered:
         return "sqlite"
+    if "clickhouse" in lowered:
+        return "clickhouse"
     if any(n in lowered for n in ("postgres", "postgresql", "/pg/", "psql")):
         return "postgres"
     sample = text[:200000]
@@ -880,6 +882,7 @@ def _token_update(tokens: Sequence[Token], line: int) -> list[Op]:
 _NOT_COLUMN = frozenset(
     {"CONSTRAINT", "INDEX", "KEY", "PRIMARY", "FOREIGN", "PARTITION", "CHECK", "UNIQUE"}
     | {"FULLTEXT", "SPATIAL", "DEFAULT", "TRIGGER", "SYSTEM", "PERIOD", "COLUMNS"}
+    | {"PROJECTION", "STATISTICS", "TTL", "ROW", "ORDER", "SAMPLE", "SETTING", "SETTINGS"}
 )
 
 

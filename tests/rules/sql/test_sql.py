@@ -512,3 +512,18 @@ def test_psql_dump_data_is_not_sql() -> None:
         """,
     )
     assert sql_findings(diff) == {("SQL101", FLYWAY, 4)}
+
+
+def test_clickhouse_rebuild_is_not_a_rename_or_a_recreate() -> None:
+    diff = added(
+        "db/clickhouse/migrations/05_add_utm.sql",
+        """
+        RENAME TABLE umami.stats_hourly TO umami.stats_hourly_old;
+        CREATE TABLE umami.stats_hourly (id UUID) ENGINE = AggregatingMergeTree ORDER BY id;
+        INSERT INTO umami.stats_hourly SELECT * FROM umami.stats_hourly_old;
+        DROP TABLE umami.stats_hourly_mv;
+        CREATE MATERIALIZED VIEW umami.stats_hourly_mv TO umami.stats_hourly AS SELECT 1;
+        ALTER TABLE umami.website_event DROP PROJECTION website_event_url_path_projection;
+        """,
+    )
+    assert sql_findings(diff) == set()
