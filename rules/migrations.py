@@ -562,7 +562,7 @@ def _prisma(change: FileChange, changeset_has_sql: bool) -> Iterator[Event]:
     if changeset_has_sql or change.status in (Status.ADDED, Status.DELETED):
         return  # a deleted schema file drops nothing: nothing applies it any more
     old_text = change.old_text() or ""
-    new_text = "" if change.status is Status.DELETED else change.new_text() or ""
+    new_text = change.new_text() or ""
     enums = frozenset(_ENUM.findall(old_text)) | frozenset(_ENUM.findall(new_text))
     before, after = _prisma_models(old_text, enums), _prisma_models(new_text, enums)
     removed = change.removed_line_numbers
