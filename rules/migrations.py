@@ -224,6 +224,10 @@ def _django_alter(call: Call, removed_fields: dict[str, str]) -> Event | None:
     )
 
 
+_BOOKKEEPING = frozenset({"ContentType", "Permission"})
+_SQUASHED = re.compile(r"^\s+replaces\s*=", re.M)
+
+
 def _run_python(change: FileChange, calls: list[Call], forwards: set[str]) -> Iterator[Event]:
     for call in calls:
         if not call.scopes or call.scopes[-1] not in forwards or not _keep(change, call):
@@ -231,10 +235,12 @@ def _run_python(change: FileChange, calls: list[Call], forwards: set[str]) -> It
         if call.name == "delete" and ".objects" in call.receiver:
             model = call.receiver.split(".objects", 1)[0].rsplit(".", 1)[-1]
             rest = call.receiver.split(".objects", 1)[1]
+            if model in _BOOKKEEPING:
+                continue  # stale content types and permissions: Django's own housekeeping
             if rest in ("", ".all()"):
                 message, severity = f"deletes every row of {model} (RunPython)", Severity.HIGH
             else:
-                message, severity = f"deletes rows of {model}{rest} (RunPython)", Severity.MEDIUM
+                message, severity = f"deletes rows of {model}{rest} (RunPython)", Severity.LOW
             yield Event(
                 SQL,
                 call.line,
@@ -615,6 +621,8 @@ def _file_events(change: FileChange, removed_fields: dict[str, str]) -> list[Eve
             from changerisk.parsers.python import calls as python_calls
 
             calls = python_calls(text)
+            if _SQUASHED.search(text):
+                return []  # a squashed migration runs only where its originals never ran
             if any(c.receiver == "migrations" for c in calls):
                 return list(_django(change, calls, removed_fields))
             return list(_alembic(change, calls))
@@ -865,8 +873,10 @@ class MigrationDestructiveData(_MigrationRule):
     Raw SQL in Django `RunSQL`, Rails `execute`, Alembic `op.execute`, `knex.raw`, TypeORM
     `queryRunner.query` and Sequelize `query` is read with the SQL analysis: a dropped table or
     column, `TRUNCATE`, `DELETE` or `UPDATE` without `WHERE`. A Django `RunPython` that deletes
-    rows (`Model.objects.all().delete()`) is reported too. `reverse_sql`, down migrations,
-    temporary tables and tables created in the same SQL are not.
+    rows (`Model.objects.all().delete()`; low for a filtered delete) is reported too.
+    `reverse_sql`, down migrations, squashed migrations (`replaces = […]`), temporary tables,
+    tables created in the same SQL and Django's own housekeeping (stale content types and
+    permissions) are not.
 
     ## Bad
     ```diff

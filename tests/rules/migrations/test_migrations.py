@@ -49,6 +49,7 @@ def purge(apps, schema_editor):
     Session.objects.all().delete()
     Cart = apps.get_model("shop", "Cart")
     Cart.objects.filter(abandoned=True).delete()
+    ContentType.objects.filter(app_label="shop", model="cart").delete()
 
 
 class Migration(migrations.Migration):
@@ -242,21 +243,21 @@ FIRES = [
         "django",
         DJANGO,
         {
-            ("MIG102", DJ, 16),
-            ("MIG101", DJ, 17),
-            ("MIG103", DJ, 18),
-            ("MIG105", DJ, 20),
+            ("MIG102", DJ, 17),
+            ("MIG101", DJ, 18),
+            ("MIG103", DJ, 19),
+            ("MIG105", DJ, 21),
             ("MIG105", DJ, 6),
             ("MIG105", DJ, 8),
         },
         {
-            ("MIG102", 16): "removes field customer.email: Django drops the column and its "
+            ("MIG102", 17): "removes field customer.email: Django drops the column and its "
             "data, and running code that reads it breaks",
-            ("MIG101", 17): "deletes model LegacyOrder: Django drops its table and every row "
+            ("MIG101", 18): "deletes model LegacyOrder: Django drops its table and every row "
             "in it, and running code that reads it breaks",
-            ("MIG103", 18): "renames field customer.phone to mobile: Django renames the column, "
+            ("MIG103", 19): "renames field customer.phone to mobile: Django renames the column, "
             "and running code that reads the old name fails until the new code is deployed",
-            ("MIG105", 20): "drops table shop_audit: its rows are lost, and running code that "
+            ("MIG105", 21): "drops table shop_audit: its rows are lost, and running code that "
             "reads it breaks (RunSQL)",
             ("MIG105", 6): "deletes every row of Session (RunPython)",
             ("MIG105", 8): "deletes rows of Cart.filter(abandoned=True) (RunPython)",
@@ -426,6 +427,20 @@ QUIET = [
                     migrations.RunSQL("DROP TABLE IF EXISTS tmp_import;", migrations.RunSQL.noop),
                     migrations.RunSQL(migrations.RunSQL.noop, reverse_sql="DROP TABLE customer;"),
                 ]
+            """,
+        ),
+    ),
+    (
+        "django_squashed_migration",
+        added(
+            "shop/migrations/0001_squashed_0040.py",
+            """
+            from django.db import migrations
+
+
+            class Migration(migrations.Migration):
+                replaces = [("shop", "0001_initial"), ("shop", "0040_cleanup")]
+                operations = [migrations.RemoveField(model_name="customer", name="fax")]
             """,
         ),
     ),
