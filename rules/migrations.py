@@ -105,7 +105,8 @@ def _sql_events(
             severity,
             confidence if exact else Confidence.MEDIUM,
             op.key,
-            op.column,
+            # an UPDATE names the columns it sets: a backfill of columns the change adds
+            op.detail.lower() if op.kind == sqlp.UPDATE_ALL else op.column,
         )
 
 
@@ -664,7 +665,8 @@ class _MigrationRule(Rule):
         for change, event in events:
             if event.kind not in self.kinds or event.table in created:
                 continue
-            if event.column and (event.table, event.column) in added:
+            columns = [c for c in event.column.split(",") if c]
+            if columns and all((event.table, c) in added for c in columns):
                 continue
             yield self.finding(
                 change,

@@ -431,6 +431,28 @@ QUIET = [
         ),
     ),
     (
+        "rails_backfill_of_added_columns",
+        added(
+            RAILS_PATH,
+            """
+            class AddStatus < ActiveRecord::Migration[7.2]
+              def change
+                add_column :syncs, :completed_at, :datetime
+                add_column :syncs, :failed_at, :datetime
+                reversible do |dir|
+                  dir.up do
+                    execute <<-SQL
+                      UPDATE syncs
+                      SET completed_at = last_ran_at, failed_at = NULL
+                    SQL
+                  end
+                end
+              end
+            end
+            """,
+        ),
+    ),
+    (
         "django_squashed_migration",
         added(
             "shop/migrations/0001_squashed_0040.py",
