@@ -1,7 +1,7 @@
-"""Shell command rules: destructive commands a change adds to scripts, CI jobs, recipes, images.
+"""Terraform and namespace command rules: `terraform destroy`, `apply -auto-approve` and
+`kubectl delete namespace` added to scripts, CI jobs, recipes, images and package.json scripts.
 
-Commands come from `changerisk.parsers.shell` (one parse per file, shared by these rules); a
-command fires only when one of its lines is added by the change.
+The other shell rules are in `cloud`, `cluster`, `wipes` and `recreate`; `shell` gathers them.
 """
 
 from __future__ import annotations
@@ -9,28 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from changerisk.parsers.shell import Command, commands_of
+from changerisk.parsers.shell import Command
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
-SCRIPT_FORMATS = frozenset({"shell", "makefile", "dockerfile", "ci", "github-workflow"})
-
-
-def added_commands(change: FileChange) -> Iterator[tuple[Command, int]]:
-    """Commands that have an added line, each with the line to report (its first added one)."""
-    added = change.added_line_numbers
-    for command in commands_of(change):
-        if command.line in added:
-            yield command, command.line
-            continue
-        line = next((number for number in command.lines if number in added), None)
-        if line is not None:
-            yield command, line
-
-
-def confidence_of(change: FileChange) -> Confidence:
-    """A shell file is read as shell; shell embedded in YAML, make or Docker is less certain."""
-    return Confidence.HIGH if "shell" in change.formats else Confidence.MEDIUM
-
+from .shell_common import (
+    SCRIPT_FORMATS,
+    ParsedCall,
+    added_commands,
+    confidence_of,
+)
 
 # --- terraform / tofu / terragrunt ---------------------------------------------------------
 
@@ -68,34 +55,6 @@ _TERRAFORM_VALUED = frozenset(
         "terragrunt-tfpath",
     }
 )
-_FALSE = frozenset({"0", "f", "false", "no"})
-
-
-@dataclass(frozen=True)
-class ParsedCall:
-    """`PROGRAM [options] VERB [options] [args]`, options without their dashes."""
-
-    program: str
-    verb: str
-    options: tuple[tuple[str, str | None], ...]
-    positionals: tuple[str, ...]
-
-    def flag(self, *names: str) -> bool:
-        """A boolean option's value: bare means true, `=false`/`=0` false (the last one wins);
-        a variable (`=$APPROVE`) counts as true, since it may be."""
-        result = False
-        for name, value in self.options:
-            if name in names:
-                result = value is None or value.lower() not in _FALSE
-        return result
-
-    def values(self, *names: str) -> list[str]:
-        return [value for key, value in self.options if key in names and value is not None]
-
-    def value(self, *names: str) -> str | None:
-        """The last value given to any of `names`."""
-        found = self.values(*names)
-        return found[-1] if found else None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,7 @@
+"""Every shell command rule (code prefix SH), gathered for the `changerisk.rules` entry point."""
+
+from __future__ import annotations
+
+from . import cloud, commands
+
+RULES = (*commands.RULES, *cloud.RULES)
