@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import cloud, commands
+from . import cloud, cluster, commands
 
-RULES = (*commands.RULES, *cloud.RULES)
+RULES = (*commands.RULES, *cloud.RULES, *cluster.RULES)
