@@ -219,8 +219,6 @@ _STACK_VALUED = frozenset(
 def stack_deletion(command: Command) -> Deletion | None:
     """`pulumi destroy`, `cdk destroy`, `cdktf destroy`, `sam delete`, `serverless remove`."""
     program, argv = command.program, command.argv
-    if program in ("npx", "pnpm", "yarn", "bunx") and len(argv) > 1:
-        program, argv = argv[1], argv[1:]
     options, positionals = read_options(argv, valued=_STACK_VALUED)
     call = ParsedCall(program, positionals[0] if positionals else "", tuple(options), ())
     names = positionals[1:]

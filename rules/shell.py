@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from . import cloud, cluster, commands
+from . import cloud, cluster, commands, databases, files, git_push
 
-RULES = (*commands.RULES, *cloud.RULES, *cluster.RULES)
+RULES = (
+    *commands.RULES,
+    *cloud.RULES,
+    *cluster.RULES,
+    *databases.RULES,
+    *files.RULES,
+    *git_push.RULES,
+)

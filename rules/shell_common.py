@@ -141,6 +141,16 @@ def _is_option(word: str) -> bool:
     return word.startswith("-") and len(word) > 1 and not word[1].isdigit()
 
 
+@dataclass(frozen=True)
+class Wipe:
+    """What a wipe command deletes, as the finding will say it."""
+
+    message: str
+    severity: Severity
+    host: str | None = None  # the server it runs against, when the command names one
+    kind: str = ""  # for files: "root", "home", "here", "variable" or "volume"
+
+
 # --- the data table -------------------------------------------------------------------------
 
 
@@ -207,12 +217,14 @@ class Variables:
 
     def text_may_be_empty(self, text: str, depth: int = 0) -> bool:
         """Whether `text` (unquoted, expansions kept) may expand to nothing."""
+        if text.startswith(("$(", "`")) and not self.make:
+            # a command's output counts as set, but `$(cd "${0%/*}" && pwd)` is empty when
+            # the cd fails
+            return bool(re.match(r"^(?:\$\(|`)\s*cd\b", text))
         for match in _REFERENCE.finditer(text):
             if not self.reference_may_be_empty(match, depth):
                 return False
         rest = _REFERENCE.sub("", text)
-        if "$(" in rest or "`" in rest:
-            return False  # a command's output: taken as set
         return not rest
 
     def reference_may_be_empty(self, match: re.Match[str], depth: int = 0) -> bool:
@@ -257,6 +269,11 @@ def _guarded_names(text: str) -> set[str]:
     return names
 
 
+def references(text: str) -> list[str]:
+    """The variable references in `text`, as written (`$DIR`, `${DIR}`, `$(DIR)`)."""
+    return [match.group(0) for match in _REFERENCE.finditer(text)]
+
+
 def named(text: str, change: FileChange) -> str:
     """`text` with each variable the file sets to one value replaced by that value, so a
     message names the object (`$(RG)` -> `shop-staging-rg`); others stay as written."""
@@ -269,7 +286,12 @@ def named(text: str, change: FileChange) -> str:
             return match.group(0)
         name = match.group("braced") or match.group("make") or match.group("plain") or ""
         found = values.get(name, ())
-        return found[0] if len(found) == 1 and found[0] else match.group(0)
+        if len(found) != 1 or not found[0]:
+            return match.group(0)
+        own = _REFERENCE.fullmatch(found[0])  # NAME="${NAME:-default}": the default
+        if own and own.group("braced") == name and own.group("op").startswith((":-", "-")):
+            return own.group("op").lstrip(":")[1:] or match.group(0)
+        return found[0]
 
     return _REFERENCE.sub(one, text)
 

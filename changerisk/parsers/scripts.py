@@ -19,6 +19,12 @@ def is_package_json(path: str) -> bool:
     return PurePosixPath(path).name == "package.json"
 
 
+def has_scripts(formats: Collection[str], path: str) -> bool:
+    """Whether a file of `formats` at `path` can hold shell that `script_lines_of` reads."""
+    kinds = {"shell", "ci", "github-workflow", "makefile", "dockerfile"}
+    return bool(kinds & set(formats)) or ("json" in formats and is_package_json(path))
+
+
 def script_lines_of(
     formats: Collection[str], text: str, path: str = "", regions: Sequence[Region] = ()
 ) -> list[tuple[str, int]]:
@@ -322,9 +328,14 @@ _STRUCTURE = re.compile(r"^\s*(?:-(?:\s|$)|[\w.\-\"']+\s*:(?:\s|$)|#)")
 def _block_bodies(
     text: str, regions: Sequence[Region], found: Sequence[tuple[str, int]]
 ) -> list[tuple[str, int]]:
-    """Hunks of a rebuilt CI file that start inside a block scalar (`run: |`) whose key the
-    diff does not show: the indented lines up to the first line indented less, taken as shell
-    when they parse as shell without errors (a `script: |` of JavaScript does not)."""
+    """Hunks of a rebuilt CI file that start inside a block scalar (`run: |`) or a list of
+    commands (`script:`) whose key the diff does not show.
+
+    A block body is the indented lines up to the first line indented less, taken as shell when
+    it parses as shell without errors (a `script: |` of JavaScript does not). A list is the
+    `- scalar` items at the first item's column; the other lists of CI files (`tags:`,
+    `needs:`, `only:`, `paths:`) hold names, which are no destructive commands.
+    """
     lines = text.split("\n")
     covered = {line + offset for script, line in found for offset in range(script.count("\n") + 1)}
     out: list[tuple[str, int]] = []
@@ -336,6 +347,9 @@ def _block_bodies(
             continue
         head = lines[start - 1]
         column = _indent(head)
+        if _ITEM_LINE.match(head) and not _CI_KEY_LINE.match(head):
+            out.extend(_items_below(lines, start - 2, column))
+            continue
         if column == 0 or _STRUCTURE.match(head):
             continue
         body = []

@@ -17,7 +17,12 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from changerisk.model import FileChange
-from changerisk.parsers.scripts import declared_variables, script_lines_of, script_units
+from changerisk.parsers.scripts import (
+    declared_variables,
+    has_scripts,
+    script_lines_of,
+    script_units,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Language, Node, Query
@@ -80,6 +85,9 @@ _WRAPPERS: dict[str, frozenset[str]] = {
     "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
     "stdbuf": frozenset({"-i", "-o", "-e", "--input", "--output", "--error"}),
     "command": frozenset(),
+    "npx": frozenset({"-p", "--package"}),  # node_modules/.bin programs: cdk, rimraf, …
+    "bunx": frozenset({"-p", "--package"}),
+    "pnpx": frozenset(),
 }
 _ASSIGNING = frozenset({"sudo", "env"})  # accept NAME=value before the command
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh"})
@@ -422,6 +430,8 @@ def _parsed_of(
     change: FileChange,
 ) -> tuple[tuple[Command, ...], dict[str, tuple[str | None, ...]]]:
     def build() -> tuple[tuple[Command, ...], dict[str, tuple[str | None, ...]]]:
+        if not has_scripts(change.formats, change.path):
+            return (), {}
         text = change.new_text()
         if not text:
             return (), {}
