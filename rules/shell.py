@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import cloud, cluster, commands, databases, files, git_push
+from . import cloud, cluster, commands, databases, files, git_push, recreate
 
 RULES = (
     *commands.RULES,
@@ -11,4 +11,5 @@ RULES = (
     *databases.RULES,
     *files.RULES,
     *git_push.RULES,
+    *recreate.RULES,
 )
