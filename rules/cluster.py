@@ -69,8 +69,9 @@ class ClusterDeletion:
     severity: Severity
 
 
-def kubectl_deletion(call: KubectlCall) -> ClusterDeletion | None:
-    """What `kubectl delete` deletes beyond single stateless objects, or None."""
+def kubectl_deletion(call: KubectlCall, piped: bool = False) -> ClusterDeletion | None:
+    """What `kubectl delete` deletes beyond single stateless objects, or None; `piped` when
+    xargs gives it the names."""
     if call.verb != "delete" or not call.positionals:
         return None
     dry_run = call.value("dry-run")
@@ -104,6 +105,8 @@ def kubectl_deletion(call: KubectlCall) -> ClusterDeletion | None:
         what = f"{kind.label}s {listed(names)}"
     elif selector is not None:
         what = f"every {kind.label} matching {selector}"
+    elif piped:
+        what = f"the {kind.label}s xargs reads from its input"
     else:
         return None  # kubectl refuses a delete with no name, selector or --all
     return ClusterDeletion(f"deletes {what}{where}: {effect}", kind.severity)
@@ -184,13 +187,12 @@ def cluster_deletion(command: Command) -> ClusterDeletion | None:
     """What `command` deletes in a Kubernetes cluster (or of the cluster), or None."""
     call = kubectl_call(command)
     if call is not None:
-        return kubectl_deletion(call)
+        return kubectl_deletion(call, piped="xargs" in command.wrappers)
     return helm_deletion(command) or eksctl_deletion(command)
 
 
 class ClusterDeleteCommand(Rule):
-    """A script or CI job deletes storage, stateful sets or every object of a kind in a cluster,
-    uninstalls a Helm release, or deletes a cluster.
+    """A script or CI job deletes cluster volumes, CRDs, a kind --all, a Helm release or a cluster.
 
     Fires on an added `kubectl delete` (or `oc delete`) of PersistentVolumeClaims,
     PersistentVolumes, StatefulSets or CustomResourceDefinitions, by name or selector; on

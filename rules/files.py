@@ -114,8 +114,7 @@ def docker_wipe(command: Command) -> Wipe | None:
 
 
 class FilesystemWipeCommand(Rule):
-    """A script deletes files it cannot know: `rm -rf` on `/`, `~`, `*`, or on `$DIR/` when DIR
-    may be empty; or Docker volumes and their data.
+    """A script runs `rm -rf` on `/`, `~`, `*` or `$DIR/` with DIR maybe empty, or drops volumes.
 
     Fires on an added recursive `rm` (or `rimraf`) of `/`, `/*`, a home directory (`~`,
     `$HOME`), everything in the working directory (`*`), or a path that starts with a variable

@@ -291,8 +291,7 @@ def _same(deleted: tuple[str, ...], created: tuple[str, ...]) -> bool:
 
 
 class DeleteThenRecreate(Rule):
-    """A script or CI job deletes something and then creates it again: the environment is torn
-    down and rebuilt, empty.
+    """A script or CI job deletes something and creates it again: torn down and rebuilt empty.
 
     Fires when one script, CI job, make target or package.json script runs, in order: `terraform
     destroy` then `terraform apply` (also tofu, terragrunt; the same `-chdir`); `aws

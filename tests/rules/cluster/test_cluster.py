@@ -135,6 +135,12 @@ def _script_diff(*added: str, path: str = "scripts/run.sh") -> str:
             "installed is deleted, claims it created included",
         ),
         (
+            "kubectl get pvc -o name -n db | xargs -r kubectl delete -n db pvc",
+            Severity.HIGH,
+            "deletes the PersistentVolumeClaims xargs reads from its input in namespace db: with "
+            "the usual Delete reclaim policy, their volumes and the data on them go too",
+        ),
+        (
             "eksctl delete nodegroup --cluster shop --name ng-1",
             Severity.MEDIUM,
             "deletes EKS node group ng-1 of cluster shop: its pods are evicted",

@@ -224,3 +224,26 @@ def test_new_sources_never_raise(text: str) -> None:
         declared_variables(formats, text)
         script_units(formats, text, "package.json")
     blank_heredoc_tails(text, [(1, 3), (2, 50)])
+
+
+def test_hunk_inside_a_list_of_commands_is_read() -> None:
+    diff = (
+        "diff --git a/.gitlab-ci.yml b/.gitlab-ci.yml\nindex 1..2 100644\n--- a/.gitlab-ci.yml\n"
+        "+++ b/.gitlab-ci.yml\n@@ -9,2 +9,3 @@ sync:\n     - git fetch upstream\n"
+        "     - git reset --hard upstream/main\n+    - git push --force origin HEAD:main\n"
+    )
+    argvs = [(c.argv[:2], c.line) for c in commands_of(_change(diff))]
+    assert argvs == [(("git", "fetch"), 9), (("git", "reset"), 10), (("git", "push"), 11)]
+
+
+def test_list_items_under_a_visible_key_are_not_read_twice() -> None:
+    text = "\n\n  script:\n    - make\n    - make test\n"
+    assert script_lines_of({"yaml", "ci"}, text, regions=[(3, 5)]) == [
+        ("make", 4),
+        ("make test", 5),
+    ]
+
+
+def test_npx_runs_the_package_program() -> None:
+    (command,) = parse("npx --yes -p aws-cdk cdk destroy --force").commands
+    assert (command.argv, command.wrappers) == (("cdk", "destroy", "--force"), ("npx",))

@@ -220,3 +220,11 @@ def test_package_json_scripts_are_read() -> None:
     )
     (finding,) = run_diff(diff, rules=RULES).findings
     assert (finding.line, finding.severity) == (3, Severity.MEDIUM)
+
+
+def test_test_fixtures_are_lowered_by_their_path() -> None:
+    (finding,) = run_diff(
+        _diff('rm -rf "$DIR/"', path="tests/fixtures/cleanup.sh"), rules=RULES
+    ).findings
+    assert (finding.base_severity, finding.severity) == (Severity.HIGH, Severity.MEDIUM)
+    assert finding.adjustments == ("non-production path: lowered one level",)
