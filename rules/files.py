@@ -65,9 +65,29 @@ def rm_wipe(command: Command, variables: Variables) -> Wipe | None:
     return max(found, key=lambda wipe: wipe.severity) if found else None
 
 
+# Top-level directories whose loss breaks the machine or loses its data.
+_SYSTEM_DIRECTORIES = frozenset(
+    {"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "mnt", "opt", "root", "sbin"}
+    | {"srv", "usr", "var", "data", "Users", "Library", "System", "Applications", "Volumes"}
+)
+
+
+def reaches_the_system(path: str) -> bool:
+    """Whether an absolute path is the root, everything under it (`/*`), a top-level system
+    directory, or a top-level name the shell expands (`/v*`, `/$SUB`); `/dist` or
+    `/alias/lts` only name something that is not there."""
+    parts = [part for part in path.split("/") if part]
+    if not parts:
+        return True
+    if len(parts) > 1:
+        return False
+    name = parts[0]
+    return name in _SYSTEM_DIRECTORIES or any(c in name for c in "*?[$")
+
+
 def _empty_variable_path(target: str, variables: Variables) -> Wipe | None:
     path = leading_empty_path(target, variables)
-    if path is None:
+    if path is None or not reaches_the_system(path):
         return None
     head = target[: len(target) - len(path)]
     names = list(dict.fromkeys(references(head)))
@@ -118,10 +138,12 @@ class FilesystemWipeCommand(Rule):
 
     Fires on an added recursive `rm` (or `rimraf`) of `/`, `/*`, a home directory (`~`,
     `$HOME`), everything in the working directory (`*`), or a path that starts with a variable
-    that may be empty (`"$DIR/"`, `$BUILD/*`, `$(OUT)/` in a Makefile), which then deletes from
-    the root. A variable is safe when guarded (`${DIR:?}`), given a default (`${DIR:-build}`),
-    assigned only non-empty values in the file (shell, make, CI `env`, Dockerfile `ENV`/`ARG`),
-    tested (`[ -n "$DIR" ]`, `[ -d "$DIR" ]`), or always set (`$HOME`, `$GITHUB_WORKSPACE`).
+    that may be empty and leaves the root, everything under it or a system directory
+    (`"$DIR/"`, `$BUILD/*`, `$(OUT)/` in a Makefile, `"$PREFIX/usr"`); `"$DIR/dist"` then
+    names a path that is not there and stays quiet. A variable is safe when guarded
+    (`${DIR:?}`), given a default (`${DIR:-build}`), assigned only non-empty values in the file
+    (shell, make, CI `env`, Dockerfile `ENV`/`ARG`), tested (`[ -n "$DIR" ]`, `[ -d "$DIR" ]`),
+    or always set (`$HOME`, `$GITHUB_WORKSPACE`).
     `rm -rf build/` and `rm -rf "$DIR"` (nothing left when empty) stay quiet; so do
     Dockerfiles, where a wipe only breaks the image being built. Also fires on `docker volume
     rm`, `docker volume prune`, `docker system prune --volumes` and `docker compose down -v`.

@@ -115,9 +115,14 @@ def _diff(*added: str, path: str = "scripts/run.sh") -> str:
             "runs rm -r on $TARGET/: when $TARGET is empty or unset, that is /",
         ),
         (
-            ['rm -rf "${PREFIX}/lib/app"'],
+            ['rm -rf "${PREFIX}/usr"'],
             Severity.HIGH,
-            "runs rm -r on ${PREFIX}/lib/app: when ${PREFIX} is empty or unset, that is /lib/app",
+            "runs rm -r on ${PREFIX}/usr: when ${PREFIX} is empty or unset, that is /usr",
+        ),
+        (
+            ["rm -rf ${NVM_DIR}/v* .nvmrc"],
+            Severity.HIGH,
+            "runs rm -r on ${NVM_DIR}/v*: when ${NVM_DIR} is empty or unset, that is /v*",
         ),
         (
             ['rm -rf "$ROOT$SUB/"'],
@@ -172,6 +177,8 @@ def test_command_lines(lines: list[str], severity: Severity, message: str) -> No
         ["rm -rf build/ dist/ node_modules"],
         ["rm -f /"],  # not recursive
         ['rm -rf "$DIR"'],  # nothing left to delete when empty
+        ['rm -rf "$BUILD_DIR/dist"'],  # `/dist` is not there
+        ['rm -rf "${NVM_DIR}/alias/lts"'],
         ["rm -rf $DIR"],
         ['rm -rf "${DIR:?}/"'],
         ['rm -rf "${DIR:?set DIR}/"*'],
