@@ -57,8 +57,20 @@ def git_pushes(command: Command) -> list[Push]:
         if "$" in branch or not branch or branch.startswith("refs/"):
             continue
         deletes = delete or (colon and not source)
-        pushes.append(Push(positionals[0], branch, force or plus, lease, bool(deletes)))
+        pushes.append(Push(_remote(positionals[0]), branch, force or plus, lease, bool(deletes)))
     return pushes
+
+
+def _remote(remote: str) -> str:
+    """A remote as a reviewer knows it: `origin`, or a URL without its credentials and
+    `.git` (`github.com/acme/shop`)."""
+    if "://" in remote:
+        rest = remote.split("://", 1)[1].rsplit("@", 1)[-1]
+    elif "@" in remote:  # scp-like: git@host:path
+        rest = remote.rsplit("@", 1)[-1].replace(":", "/", 1)
+    else:
+        return remote
+    return rest.removesuffix(".git")
 
 
 def force_push(command: Command) -> Wipe | None:
@@ -90,10 +102,11 @@ class ForcePushCommand(Rule):
     """A script or CI job force-pushes to, or deletes, a protected branch.
 
     Fires on an added `git push --force` / `-f` / `+refspec` to `main`, `master`, `trunk`,
-    `develop`, `production`, `prod`, `live`, `stable` or a release branch (`release/*`,
-    `releases/*`, `release-*`, `hotfix/*`), and on deleting one (`--delete`, `:main`);
-    `--force-with-lease` to one is medium. A force-push to a feature branch, to `gh-pages`, or
-    to a branch named by a variable stays quiet, and so do `--dry-run`, `--mirror` and tags.
+    `develop`, `development`, `production`, `prod` or a release branch (`release`,
+    `release/*`, `releases/*`, `release-*`, `hotfix/*`), and on deleting one (`--delete`,
+    `:main`); `--force-with-lease` to one is medium. A force-push to a feature branch, to
+    `gh-pages`, to a moving pointer such as `stable`, or to a branch named by a variable stays
+    quiet, and so do `--dry-run`, `--mirror` and tags.
 
     ## Why it matters
     A forced update replaces the branch with the pushed history: commits others pushed since

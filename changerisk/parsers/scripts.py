@@ -371,12 +371,15 @@ _JAVASCRIPT = re.compile(
 )
 
 
+_PROSE = re.compile(r"^\s*[A-Za-z][\w,'()-]*(?: [\w,'()`-]+){3,}[.:]\s*$", re.MULTILINE)
+
+
 def _parses_as_shell(script: str) -> bool:
     import tree_sitter
     import tree_sitter_bash
 
-    if not script.isascii() or _JAVASCRIPT.search(script):
-        return False  # the grammar is lenient: actions/github-script bodies often parse
+    if not script.isascii() or _JAVASCRIPT.search(script) or _PROSE.search(script):
+        return False  # the grammar is lenient: JavaScript and sentences often parse
     parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
     return not parser.parse(script.encode("utf-8")).root_node.has_error
 

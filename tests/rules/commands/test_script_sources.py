@@ -247,3 +247,14 @@ def test_list_items_under_a_visible_key_are_not_read_twice() -> None:
 def test_npx_runs_the_package_program() -> None:
     (command,) = parse("npx --yes -p aws-cdk cdk destroy --force").commands
     assert (command.argv, command.wrappers) == (("cdk", "destroy", "--force"), ("npx",))
+
+
+def test_block_body_of_prose_is_not_read_as_shell() -> None:
+    diff = (
+        "diff --git a/action.yml b/action.yml\nindex 1..2 100644\n--- a/action.yml\n"
+        "+++ b/action.yml\n@@ -5,2 +5,3 @@ inputs:\n"
+        "       Removes the preview environment of a pull request.\n"
+        "+      helm uninstall is run for the release, then the namespace goes.\n"
+        "       Set it to false to keep it.\n"
+    )
+    assert commands_of(_change(diff)) == ()

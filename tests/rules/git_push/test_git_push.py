@@ -90,6 +90,7 @@ def test_command_lines(line: str, severity: Severity) -> None:
         "git push --mirror backup",
         "git push -n -f origin main",
         "git push --force origin refs/tags/v1.0",
+        "git push -f origin stable",  # a moving pointer, force-pushed by design
         "echo git push --force origin main",
     ],
 )
@@ -105,3 +106,19 @@ def test_each_refspec_is_read() -> None:
         ("dev", True, True, False),
         ("old", False, True, True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "remote"),
+    [
+        (
+            'git push "https://x-access-token:${GH_TOKEN}@github.com/acme/shop.git" -f main',
+            "github.com/acme/shop",
+        ),
+        ("git push git@gitlab.com:acme/shop.git +main", "gitlab.com/acme/shop"),
+        ("git push upstream -f main", "upstream"),
+    ],
+)
+def test_remotes_are_named_without_credentials(line: str, remote: str) -> None:
+    (finding,) = run_diff(_diff(line), rules=RULES).findings
+    assert finding.message.startswith(f"force-pushes to main on {remote}: ")
