@@ -14,7 +14,15 @@ from changerisk.parsers.shell import Command
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
 from .commands import KubectlCall, kubectl_call
-from .shell_common import SCRIPT_FORMATS, added_commands, confidence_of, listed, named, read_options
+from .shell_common import (
+    SCRIPT_FORMATS,
+    added_commands,
+    confidence_of,
+    listed,
+    named,
+    read_options,
+    throwaway_cluster_units,
+)
 
 
 @dataclass(frozen=True)
@@ -199,7 +207,8 @@ class ClusterDeleteCommand(Rule):
     `kubectl delete KIND --all` (critical with `--all-namespaces`); on `helm uninstall`
     (medium); and on `eksctl delete cluster`. Deleting a pod, a job, a deployment by name, the
     objects of a file (`-f`), or every pod (`delete pods --all`, a restart) stays quiet, and so
-    does a `--dry-run`. Namespaces are SH103.
+    do a `--dry-run` and deletes in a CI job or script that creates its own throwaway cluster
+    (kind, minikube, k3d). Namespaces are SH103.
 
     ## Why it matters
     A claim deleted with the usual `Delete` reclaim policy takes its volume and the data on it
@@ -239,9 +248,10 @@ class ClusterDeleteCommand(Rule):
     confidence = Confidence.HIGH
 
     def check(self, change: FileChange) -> Iterator[Finding]:
+        throwaway = throwaway_cluster_units(change)
         for command, line in added_commands(change):
             deletion = cluster_deletion(command)
-            if deletion is None:
+            if deletion is None or command.unit in throwaway:
                 continue
             yield self.finding(
                 change,

@@ -17,6 +17,7 @@ from .shell_common import (
     ParsedCall,
     added_commands,
     confidence_of,
+    throwaway_cluster_units,
 )
 
 # --- terraform / tofu / terragrunt ---------------------------------------------------------
@@ -373,7 +374,8 @@ class KubectlDeleteNamespace(Rule):
     Fires on an added `kubectl delete namespace|namespaces|ns NAME`, `kubectl delete ns/NAME`
     and `oc delete project NAME`; `--all` or `--all-namespaces` makes it critical. Deleting a
     pod, deployment or other object inside a namespace (`kubectl delete pod web-1 -n prod`)
-    does not fire, nor does a `--dry-run`.
+    does not fire, nor does a `--dry-run`, nor a delete in a CI job or script that creates its
+    own throwaway cluster (kind, minikube, k3d).
 
     ## Why it matters
     Deleting a namespace deletes every object in it: deployments, services, secrets, config
@@ -413,10 +415,11 @@ class KubectlDeleteNamespace(Rule):
     confidence = Confidence.HIGH
 
     def check(self, change: FileChange) -> Iterator[Finding]:
+        throwaway = throwaway_cluster_units(change)
         for command, line in added_commands(change):
             call = kubectl_call(command)
             deleted = deleted_namespaces(call) if call is not None else None
-            if call is None or deleted is None:
+            if call is None or deleted is None or command.unit in throwaway:
                 continue
             kind, names = deleted
             message = _namespace_message(call, kind, names, "xargs" in command.wrappers)

@@ -22,6 +22,7 @@ from .shell_common import (
     named,
     read_options,
     table,
+    throwaway_cluster_units,
 )
 
 _ANY = "*"  # a create that recreates whatever of its family was deleted
@@ -290,6 +291,9 @@ def _same(deleted: tuple[str, ...], created: tuple[str, ...]) -> bool:
     return deleted[:-1] == created[:-1] and _ANY in (deleted[-1], created[-1])
 
 
+_CLUSTER_PROGRAMS = frozenset({"kubectl", "oc", "kubecolor", "helm"})
+
+
 class DeleteThenRecreate(Rule):
     """A script or CI job deletes something and creates it again: torn down and rebuilt empty.
 
@@ -343,7 +347,13 @@ class DeleteThenRecreate(Rule):
     confidence = Confidence.HIGH
 
     def check(self, change: FileChange) -> Iterator[Finding]:
-        for recreate, line in recreates(commands_of(change), change.added_line_numbers):
+        throwaway = throwaway_cluster_units(change)
+        commands = tuple(
+            command
+            for command in commands_of(change)
+            if command.unit not in throwaway or command.program not in _CLUSTER_PROGRAMS
+        )
+        for recreate, line in recreates(commands, change.added_line_numbers):
             gone = recreate.deleted
             unattended = " without confirmation" if gone.unattended else ""
             them = "them" if gone.plural else "it"

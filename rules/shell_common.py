@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from changerisk.parsers.shell import Command, commands_of, variables_of
+from changerisk.parsers.shell import Command, commands_of, scripts_of, variables_of
 from changerisk.rule import Confidence, FileChange, Severity
 
 SCRIPT_FORMATS = frozenset({"shell", "makefile", "dockerfile", "ci", "github-workflow", "json"})
@@ -30,6 +30,41 @@ def added_commands(change: FileChange) -> Iterator[tuple[Command, int]]:
         line = first_added(command, added)
         if line:
             yield command, line
+
+
+_LOCAL_CLUSTER_ACTIONS = re.compile(
+    r"^\s*-?\s*uses:\s*['\"]?(?:helm/kind-action|engineerd/setup-kind|container-tools/kind-action|"
+    r"medyagh/setup-minikube|manusa/actions-setup-minikube|AbsaOSS/k3d-action|nolar/setup-k3d-k3s)@",
+    re.MULTILINE,
+)
+
+
+def throwaway_cluster_units(change: FileChange) -> frozenset[int]:
+    """Units (see `Command.unit`) that create their own local cluster (kind, minikube, k3d),
+    whose deletes hit nothing that lasts: a chart test in CI, a dev script."""
+
+    def build() -> frozenset[int]:
+        scripts = scripts_of(change)
+        units: set[int] = set()
+        for command in scripts.commands:
+            words = command.argv[:3]
+            if (
+                (command.program == "kind" and words[1:3] == ("create", "cluster"))
+                or (command.program == "minikube" and words[1:2] == ("start",))
+                or (command.program == "k3d" and words[1:3] == ("cluster", "create"))
+                or (command.program == "ctlptl" and words[1:3] == ("create", "cluster"))
+            ):
+                units.add(command.unit)
+        text = change.new_text() or ""
+        for match in _LOCAL_CLUSTER_ACTIONS.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            index = next(
+                (i for i, (a, b) in enumerate(scripts.units, start=1) if a <= line <= b), 0
+            )
+            units.add(index)
+        return frozenset(units)
+
+    return change.cached("throwaway-cluster-units", build)
 
 
 def first_added(command: Command, added: Collection[int]) -> int:

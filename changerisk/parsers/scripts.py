@@ -83,7 +83,7 @@ def script_units(formats: Collection[str], text: str, path: str = "") -> list[Re
         "yaml" in formats or "github-workflow" in formats
     ):
         documents = _yaml_documents(text)
-        return [] if documents is None else _ci_jobs(documents)
+        return _ci_jobs_by_lines(text) if documents is None else _ci_jobs(documents)
     if "makefile" in formats:
         return make_targets(text)
     if "json" in formats and is_package_json(path):
@@ -210,6 +210,36 @@ def _ci_jobs(documents: list[Any]) -> list[Region]:
         else:
             stack.extend(value for _, value in node.value)
     return sorted(out)
+
+
+_MAPPING_KEY = re.compile(r"^(?P<lead>[ \t]*)[\w.\-]+[ \t]*:[ \t]*(?:#.*)?$")
+_JOB_KEY_LINE = re.compile(r"^[ \t]*(?:steps|script)[ \t]*:")
+
+
+def _ci_jobs_by_lines(text: str) -> list[Region]:
+    """`_ci_jobs` for YAML that does not compose (a hunk rebuilt from a bare diff): a `key:`
+    line whose first child lines include `steps:` or `script:`, up to the next line indented
+    no deeper than the key."""
+    lines = text.split("\n")
+    out: list[Region] = []
+    for number, line in enumerate(lines):
+        match = _MAPPING_KEY.match(line)
+        if not match:
+            continue
+        column, child, end, is_job = len(match.group("lead")), -1, number + 1, False
+        for below in range(number + 1, len(lines)):
+            text_below = lines[below]
+            if not text_below.strip():
+                continue
+            indent = _indent(text_below)
+            if indent <= column:
+                break
+            end = below + 1
+            child = indent if child == -1 else child
+            is_job = is_job or (indent == child and bool(_JOB_KEY_LINE.match(text_below)))
+        if is_job:
+            out.append((number + 1, end))
+    return [r for r in out if not any(o != r and r[0] <= o[0] <= o[1] <= r[1] for o in out)]
 
 
 def _ci_variables(documents: list[Any]) -> list[tuple[str, str | None]]:

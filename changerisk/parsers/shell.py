@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -410,6 +410,15 @@ def _heredoc_body(node: Node) -> Node | None:
     return None
 
 
+@dataclass(frozen=True)
+class FileScripts:
+    """The shell of one side of a file: its commands, variables and units."""
+
+    commands: tuple[Command, ...] = ()
+    variables: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+    units: tuple[tuple[int, int], ...] = ()  # line ranges; a command's `unit` is 1 + an index
+
+
 def commands_of(change: FileChange) -> tuple[Command, ...]:
     """The commands of the new side of `change`, parsed once and shared by every rule.
 
@@ -417,24 +426,24 @@ def commands_of(change: FileChange) -> tuple[Command, ...]:
     the program the file assigns to it, when every assignment names the same one. Each command
     carries the index of its unit: the script, CI job or make target it runs in.
     """
-    return _parsed_of(change)[0]
+    return scripts_of(change).commands
 
 
 def variables_of(change: FileChange) -> dict[str, tuple[str | None, ...]]:
     """Every value the new side of `change` assigns to each variable (shell, make, CI `env`,
     Dockerfile `ENV`/`ARG`); None stands for a value read at run time."""
-    return _parsed_of(change)[1]
+    return scripts_of(change).variables
 
 
-def _parsed_of(
-    change: FileChange,
-) -> tuple[tuple[Command, ...], dict[str, tuple[str | None, ...]]]:
-    def build() -> tuple[tuple[Command, ...], dict[str, tuple[str | None, ...]]]:
+def scripts_of(change: FileChange) -> FileScripts:
+    """Commands, variables and units of the new side of `change`, computed once per file."""
+
+    def build() -> FileScripts:
         if not has_scripts(change.formats, change.path):
-            return (), {}
+            return FileScripts()
         text = change.new_text()
         if not text:
-            return (), {}
+            return FileScripts()
         regions = known_regions(change)
         if regions and "shell" in change.formats:
             text = blank_heredoc_tails(text, regions)
@@ -448,9 +457,9 @@ def _parsed_of(
             for assignment in parsed.assignments:
                 values.setdefault(assignment.name, []).append(assignment.value)
         variables = {name: tuple(dict.fromkeys(v)) for name, v in values.items()}
-        units = script_units(change.formats, text, change.path)
+        units = tuple(script_units(change.formats, text, change.path))
         resolved = tuple(_in_unit(_resolved(command, variables), units) for command in found)
-        return resolved, variables
+        return FileScripts(resolved, variables, units)
 
     return change.cached("shell-commands", build)
 

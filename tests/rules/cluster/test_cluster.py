@@ -15,6 +15,8 @@ CASES = [
     ("makefile_delete_all_in_namespace.diff", {("SH105", "Makefile", 10)}),
     ("crd_delete_in_upgrade.diff", {("SH105", "scripts/upgrade-cert-manager.sh", 4)}),
     ("workflow_eksctl_delete_cluster.diff", {("SH105", ".github/workflows/teardown.yml", 9)}),
+    # the job with a kind cluster deletes nothing that lasts; the other job does
+    ("kind_job_cleanup_and_prod_job.diff", {("SH105", ".github/workflows/chart-test.yml", 17)}),
     # near misses: pods, a deployment by name, -f, jobs --all, a dry run, an echo
     ("pod_restart_and_file_delete.diff", set()),
     ("kind_and_minikube_local.diff", set()),  # local clusters
@@ -174,3 +176,17 @@ def test_command_lines(line: str, severity: Severity, message: str) -> None:
 )
 def test_quiet_command_lines(line: str) -> None:
     assert run_diff(_script_diff(line), rules=RULES).findings == ()
+
+
+def test_scripts_that_make_their_own_cluster_delete_nothing_that_lasts() -> None:
+    from changerisk.rules.shell import RULES as ALL
+
+    script = _script_diff(
+        "kind create cluster --name e2e",
+        "helm install shop ./chart -n shop --create-namespace",
+        "helm uninstall shop -n shop",
+        "kubectl delete pvc --all -n shop",
+        "kubectl delete namespace shop",
+        "helm install shop ./chart -n shop",
+    )
+    assert run_diff(script, rules=ALL).findings == ()

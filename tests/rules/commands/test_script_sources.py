@@ -258,3 +258,12 @@ def test_block_body_of_prose_is_not_read_as_shell() -> None:
         "       Set it to false to keep it.\n"
     )
     assert commands_of(_change(diff)) == ()
+
+
+def test_ci_jobs_of_yaml_that_does_not_compose_are_read_from_lines() -> None:
+    text = (
+        "\n\n      - uses: helm/kind-action@v1\n      - run: make e2e\n  deploy:\n"
+        "    runs-on: ubuntu-latest\n    steps:\n      - run: make deploy\n"
+        "cleanup:\n  script:\n    - make clean\n"
+    )
+    assert script_units({"yaml", "ci"}, text) == [(5, 8), (9, 11)]
