@@ -6,7 +6,7 @@ What each command deletes, and how bad that is, comes from `changerisk/data/shel
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from .shell_common import (
     ParsedCall,
     added_commands,
     confidence_of,
+    is_throwaway,
     named,
     read_options,
     severity_named,
@@ -58,6 +59,7 @@ class Deletion:
     severity: Severity
     unattended: bool = False  # a flag answered the CLI's own prompt
     confidence: Confidence | None = None
+    names: tuple[str, ...] = ()  # what it deletes, as named on the command line
 
 
 def cli_call(command: Command) -> ParsedCall | None:
@@ -106,7 +108,8 @@ def _from_entry(
     name = ", ".join(names)
     message = says.replace(" {name}", f" {name}" if name else "")
     unattended = call.has(*cli["no_prompt"])
-    return Deletion(message, severity.shifted(1) if unattended else severity, unattended)
+    severity = severity.shifted(1) if unattended else severity
+    return Deletion(message, severity, unattended, names=tuple(names))
 
 
 def _unknown(call: ParsedCall, what: str, names: list[str]) -> Deletion:
@@ -115,6 +118,7 @@ def _unknown(call: ParsedCall, what: str, names: list[str]) -> Deletion:
         f"runs {call.program} {what}{shown}: deletes it for good",
         Severity.LOW,
         confidence=Confidence.LOW,
+        names=tuple(names),
     )
 
 
@@ -140,10 +144,12 @@ def _s3(call: ParsedCall, operation: str) -> Deletion | None:
     target = next((arg for arg in call.positionals if arg.startswith("s3://")), "")
     if operation == "rb" and target:
         if call.flag("force"):
-            return Deletion(f"deletes S3 bucket {target} and every object in it", Severity.HIGH)
+            said = f"deletes S3 bucket {target} and every object in it"
+            return Deletion(said, Severity.HIGH, names=(target,))
         return Deletion(
             f"deletes S3 bucket {target}: once freed, the name can be claimed by another account",
             Severity.MEDIUM,
+            names=(target,),
         )
     if operation == "rm" and target and call.flag("recursive"):
         return _recursive_objects(target, "s3://", call.has("include", "exclude"))
@@ -154,8 +160,9 @@ def _recursive_objects(target: str, scheme: str, filtered: bool) -> Deletion:
     bucket, _, prefix = target.removeprefix(scheme).partition("/")
     where = f"under {target}" if prefix.strip("/*") else f"in bucket {scheme}{bucket}"
     if filtered:
-        return Deletion(f"deletes every object {where} that the filters match", Severity.MEDIUM)
-    return Deletion(f"deletes every object {where}", Severity.HIGH)
+        said = f"deletes every object {where} that the filters match"
+        return Deletion(said, Severity.MEDIUM, names=(target,))
+    return Deletion(f"deletes every object {where}", Severity.HIGH, names=(target,))
 
 
 def gcloud_deletion(call: ParsedCall) -> Deletion | None:
@@ -201,6 +208,7 @@ def gsutil_deletion(call: ParsedCall) -> Deletion | None:
             f"deletes Cloud Storage bucket {targets[0]}: once freed, the name can be claimed "
             "by anyone",
             Severity.MEDIUM,
+            names=(targets[0],),
         )
     if call.verb == "rm" and call.has("r", "R", "recursive"):
         return _recursive_objects(targets[0], "gs://", False)
@@ -229,19 +237,21 @@ def stack_deletion(command: Command) -> Deletion | None:
         where = f"stack {stack}" if stack else "the selected stack"
         targets = call.values("target", "t")
         what = f"{', '.join(targets)} in {where}" if targets else f"every resource in {where}"
-        return _stack(f"runs pulumi destroy: deletes {what}", call.flag("yes", "y"), bool(targets))
+        said = f"runs pulumi destroy: deletes {what}"
+        return _stack(said, call.flag("yes", "y"), bool(targets), (stack,) if stack else ())
     if program == "cdk" and call.verb == "destroy":
         if call.flag("all") or not names:
             what = "every stack of the app and every resource in them"
         else:
             what = f"CloudFormation stack {', '.join(names)} and every resource in it"
-        return _stack(f"runs cdk destroy: deletes {what}", call.flag("force", "f"), False)
+        return _stack(f"runs cdk destroy: deletes {what}", call.flag("force", "f"), False, names)
     if program == "cdktf" and call.verb == "destroy":
         what = f"stack {', '.join(names)}" if names else "the app's stacks"
         return _stack(
             f"runs cdktf destroy: deletes every resource of {what}",
             call.flag("auto-approve"),
             False,
+            names,
         )
     if program == "sam" and call.verb == "delete":
         stack = call.value("stack-name")
@@ -252,6 +262,7 @@ def stack_deletion(command: Command) -> Deletion | None:
             f"runs sam delete: deletes {what} and every resource in it",
             call.flag("no-prompts"),
             False,
+            (stack,) if stack else (),
         )
     if program in ("serverless", "sls") and call.verb == "remove":
         stage = call.value("stage", "s")
@@ -260,13 +271,15 @@ def stack_deletion(command: Command) -> Deletion | None:
             f"runs {program} remove: deletes the CloudFormation stack of {what} and every "
             "resource in it",
             Severity.HIGH,
+            names=(stage,) if stage else (),
         )
     return None
 
 
-def _stack(message: str, unattended: bool, targeted: bool) -> Deletion:
+def _stack(message: str, unattended: bool, targeted: bool, names: Sequence[str] = ()) -> Deletion:
     severity = Severity.CRITICAL if unattended else Severity.HIGH
-    return Deletion(message, severity.shifted(-1) if targeted else severity, unattended)
+    severity = severity.shifted(-1) if targeted else severity
+    return Deletion(message, severity, unattended, names=tuple(names))
 
 
 def cloud_deletion(command: Command) -> Deletion | None:
@@ -336,7 +349,9 @@ class CloudDeleteCommand(Rule):
             deletion = cloud_deletion(command)
             if deletion is None:
                 continue
-            message = deletion.message
+            message, severity = deletion.message, deletion.severity
+            if deletion.names and all(is_throwaway(name) for name in deletion.names):
+                severity = severity.shifted(-1)  # a review app, a preview, a test stack
             if deletion.unattended:
                 head, colon, tail = message.partition(":")
                 message = f"{head} without confirmation{colon}{tail}"
@@ -348,7 +363,7 @@ class CloudDeleteCommand(Rule):
                     "have a person delete it after checking what it holds; keep a final "
                     "snapshot or backup, and turn on deletion protection for production"
                 ),
-                severity=deletion.severity,
+                severity=severity,
                 confidence=deletion.confidence or confidence_of(change),
             )
 

@@ -18,6 +18,7 @@ from .shell_common import (
     SCRIPT_FORMATS,
     added_commands,
     confidence_of,
+    is_throwaway,
     listed,
     named,
     read_options,
@@ -75,6 +76,7 @@ _NAMESPACES = frozenset({"ns", "namespace", "namespaces", "project", "projects"}
 class ClusterDeletion:
     message: str
     severity: Severity
+    names: tuple[str, ...] = ()  # what it deletes, or the namespace it empties
 
 
 def kubectl_deletion(call: KubectlCall, piped: bool = False) -> ClusterDeletion | None:
@@ -100,7 +102,10 @@ def kubectl_deletion(call: KubectlCall, piped: bool = False) -> ClusterDeletion 
         else:
             what = "all " + listed([_plural(kind) for kind in kinds])
         severity = Severity.CRITICAL if everywhere else Severity.HIGH
-        return ClusterDeletion(f"deletes {what}{where}", severity)
+        namespace = call.value("n", "namespace")
+        return ClusterDeletion(
+            f"deletes {what}{where}", severity, (namespace,) if namespace else ()
+        )
     stateful = [(kind, names) for kind, names in by_kind.items() if kind.split(".")[0] in _KINDS]
     if not stateful:
         return None
@@ -117,7 +122,7 @@ def kubectl_deletion(call: KubectlCall, piped: bool = False) -> ClusterDeletion 
         what = f"the {kind.label}s xargs reads from its input"
     else:
         return None  # kubectl refuses a delete with no name, selector or --all
-    return ClusterDeletion(f"deletes {what}{where}: {effect}", kind.severity)
+    return ClusterDeletion(f"deletes {what}{where}: {effect}", kind.severity, tuple(names))
 
 
 def _objects(positionals: tuple[str, ...]) -> dict[str, list[str]]:
@@ -165,6 +170,7 @@ def helm_deletion(command: Command) -> ClusterDeletion | None:
         f"uninstalls Helm release{plural} {listed(releases)}{where}: every object the chart "
         "installed is deleted, claims it created included",
         Severity.MEDIUM,
+        tuple(releases),
     )
 
 
@@ -180,7 +186,9 @@ def eksctl_deletion(command: Command) -> ClusterDeletion | None:
     if positionals[1] == "cluster":
         shown = f" {name}" if name else ""
         return ClusterDeletion(
-            f"deletes EKS cluster{shown} and every workload running in it", Severity.HIGH
+            f"deletes EKS cluster{shown} and every workload running in it",
+            Severity.HIGH,
+            (name,) if name else (),
         )
     if positionals[1] in ("nodegroup", "ng"):
         cluster = given.get("cluster")
@@ -253,6 +261,9 @@ class ClusterDeleteCommand(Rule):
             deletion = cluster_deletion(command)
             if deletion is None or command.unit in throwaway:
                 continue
+            severity = deletion.severity
+            if deletion.names and all(is_throwaway(name) for name in deletion.names):
+                severity = severity.shifted(-1)  # a review app, a preview, a test namespace
             yield self.finding(
                 change,
                 line=line,
@@ -261,7 +272,7 @@ class ClusterDeleteCommand(Rule):
                     "delete by name after checking what it holds, snapshot the volumes first, "
                     "or have a person run it"
                 ),
-                severity=deletion.severity,
+                severity=severity,
                 confidence=confidence_of(change),
             )
 

@@ -17,6 +17,7 @@ from .shell_common import (
     ParsedCall,
     added_commands,
     confidence_of,
+    is_throwaway,
     throwaway_cluster_units,
 )
 
@@ -375,7 +376,8 @@ class KubectlDeleteNamespace(Rule):
     and `oc delete project NAME`; `--all` or `--all-namespaces` makes it critical. Deleting a
     pod, deployment or other object inside a namespace (`kubectl delete pod web-1 -n prod`)
     does not fire, nor does a `--dry-run`, nor a delete in a CI job or script that creates its
-    own throwaway cluster (kind, minikube, k3d).
+    own throwaway cluster (kind, minikube, k3d). A namespace named for a short-lived
+    environment (`review-42`, `pr-7`, `preview-…`, `e2e`) is one level lower.
 
     ## Why it matters
     Deleting a namespace deletes every object in it: deployments, services, secrets, config
@@ -426,6 +428,9 @@ class KubectlDeleteNamespace(Rule):
             if message is None:
                 continue
             everything = call.flag("all", "all-namespaces", "A")
+            severity = Severity.CRITICAL if everything else Severity.HIGH
+            if names and all(is_throwaway(name) for name in names):
+                severity = severity.shifted(-1)  # a review app, a preview, a test namespace
             yield self.finding(
                 change,
                 line=line,
@@ -434,7 +439,7 @@ class KubectlDeleteNamespace(Rule):
                     "delete the objects you mean to remove by name, or have a person delete "
                     "the namespace after checking what it holds"
                 ),
-                severity=Severity.CRITICAL if everything else Severity.HIGH,
+                severity=severity,
                 confidence=confidence_of(change),
             )
 

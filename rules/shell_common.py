@@ -209,10 +209,20 @@ def severity_named(label: str) -> Severity:
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
 
+def _words(name: str) -> set[str]:
+    """The words of a name, without the names of the variables in it (`$CI_JOB_ID`)."""
+    return set(_WORD_SPLIT.split(_REFERENCE.sub(" ", name).lower()))
+
+
 def is_disposable(name: str) -> bool:
     """A name made for throwing away: `app_test`, `tmp_orders`, `ci-db`, `scratch`."""
-    words = set(_WORD_SPLIT.split(name.lower()))
-    return bool(words & set(table()["disposable_words"]))
+    return bool(_words(name) & set(table()["disposable_words"]))
+
+
+def is_throwaway(name: str) -> bool:
+    """A name of a short-lived environment: a test, sandbox, review app, preview or pull
+    request (`review-$CI_MERGE_REQUEST_IID`, `pr-42`, `orders-e2e`)."""
+    return bool(_words(name) & set(table()["throwaway_words"]))
 
 
 def is_protected_branch(name: str) -> bool:

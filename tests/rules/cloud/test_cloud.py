@@ -166,10 +166,21 @@ def _one(line: str) -> tuple[Severity, str] | None:
             "deletes GKE cluster prod and every workload running in it without confirmation",
         ),
         (
-            "gcloud projects delete acme-sandbox",
+            "gcloud projects delete acme-shop",
             Severity.HIGH,
+            "deletes Google Cloud project acme-shop and every resource in it (restorable for "
+            "30 days)",
+        ),
+        (
+            "gcloud projects delete acme-sandbox",
+            Severity.MEDIUM,  # a short-lived environment: one level lower
             "deletes Google Cloud project acme-sandbox and every resource in it (restorable for "
             "30 days)",
+        ),
+        (
+            "aws cloudformation delete-stack --stack-name shop-pr-$PR_NUMBER --region eu-west-1",
+            Severity.MEDIUM,
+            "deletes CloudFormation stack shop-pr-$PR_NUMBER and every resource in it",
         ),
         (
             "gcloud storage rm --recursive gs://acme-backups",

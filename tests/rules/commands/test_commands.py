@@ -247,6 +247,9 @@ def test_command_lines(line: str, expected: set[str]) -> None:
         ("kubectl delete ns --all", Severity.CRITICAL),
         ("kubectl delete ns --all=false -l x=y", Severity.HIGH),
         ("kubectl delete ns staging -A", Severity.CRITICAL),
+        ("kubectl delete ns review-$CI_MERGE_REQUEST_IID", Severity.MEDIUM),
+        ("kubectl delete ns pr-42 preview-7", Severity.MEDIUM),
+        ("kubectl delete ns pr-42 prod", Severity.HIGH),
     ],
 )
 def test_severity(line: str, severity: Severity) -> None:
