@@ -172,9 +172,10 @@ def sql_client_wipe(command: Command) -> Wipe | None:
         return None
     valued, sql_options = _SQL_CLIENTS[program]
     options, positionals = read_options(argv, valued=valued, bundles=False)
-    statements = [
-        said for name, sql in options if name in sql_options and sql for said in sql_statements(sql)
-    ]
+    scripts = [sql for name, sql in options if name in sql_options and sql]
+    if not scripts and not any(name in ("f", "file", "i", "input") for name, _ in options):
+        scripts = [command.stdin]  # `psql <<SQL … SQL`, `mysql <<< "…"`
+    statements = [said for sql in scripts for said in sql_statements(sql)]
     if not statements:
         return None
     host = _host(options, positionals)
@@ -230,8 +231,9 @@ class DatabaseWipeCommand(Rule):
 
     Fires on an added `dropdb`, `mysqladmin drop`, `redis-cli FLUSHALL` / `FLUSHDB`, a
     `psql -c`, `mysql -e`, `mariadb -e`, `clickhouse-client --query`, `sqlcmd -Q` or
-    `cockroach sql -e` whose SQL holds `DROP DATABASE`, `DROP SCHEMA`, `DROP TABLE` or
-    `TRUNCATE` (a token check: comments and strings are skipped), and `mongosh --eval` that
+    `cockroach sql -e` (or a heredoc or here-string fed to one) whose SQL holds `DROP
+    DATABASE`, `DROP SCHEMA`, `DROP TABLE` or `TRUNCATE` (a token check: comments and strings
+    are skipped), and `mongosh --eval` that
     drops a database or collection. Names made for throwing away (`app_test`, `tmp_orders`,
     `scratch`) stay quiet, and so do commands against `localhost` or a service container
     (`-h postgres`) in a CI file, which are the job's own test databases. `dropdb -i` asks

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -54,6 +54,7 @@ class Command:
     end_line: int = 0  # last line of a multi-line command; 0 means `line`
     wrappers: tuple[str, ...] = ()  # stripped prefixes such as ("sudo", "xargs")
     unit: int = 0  # the script, CI job or make target it belongs to (see `commands_of`)
+    stdin: str = ""  # the text a heredoc (`<<EOF`) or here-string (`<<<`) feeds it
 
     @property
     def lines(self) -> range:
@@ -215,8 +216,9 @@ def _parse(
                 argv=argv[index:],
                 line=line,
                 text=restore(_text(node)),
-                end_line=first_line + node.end_point.row,
+                end_line=first_line + _last_row(node),
                 wrappers=wrappers,
+                stdin=restore(_stdin(node)),
             )
         )
         if depth < _MAX_DEPTH:
@@ -278,7 +280,7 @@ def _clamped(command: Command, last: int) -> Command:
     end = min(max(command.end_line, line), last)
     if (line, end) == (command.line, command.end_line):
         return command
-    return Command(command.argv, line, command.text, end, command.wrappers)
+    return replace(command, line=line, end_line=end)
 
 
 def _mask_expressions(script: str) -> tuple[str, Callable[[str], str]]:
@@ -396,6 +398,24 @@ def _shell_mode(argv: tuple[str, ...], start: int) -> tuple[str, int]:
     if dash_c:
         return "c", i
     return ("stdin", i) if dash_s or i >= len(argv) else ("file", i)
+
+
+def _last_row(node: Node) -> int:
+    """The last row of a command, its heredoc body included: a change to the body is a
+    change to what the command does."""
+    body = _heredoc_body(node)
+    return max(node.end_point.row, body.end_point.row if body is not None else 0)
+
+
+def _stdin(node: Node) -> str:
+    """The text of a heredoc or here-string fed to the command `node`, or ""."""
+    body = _heredoc_body(node)
+    if body is not None:
+        return _text(body)
+    for child in node.children:
+        if child.type == "herestring_redirect" and child.named_children:
+            return _word(child.named_children[-1])
+    return ""
 
 
 def _heredoc_body(node: Node) -> Node | None:
@@ -523,14 +543,7 @@ def _resolved(command: Command, variables: dict[str, tuple[str | None, ...]]) ->
         return command
     argv = (*words[0], *command.argv[1:])
     index, wrappers = unwrap(argv)
-    return Command(
-        argv[index:],
-        command.line,
-        command.text,
-        command.end_line,
-        command.wrappers + wrappers,
-        command.unit,
-    )
+    return replace(command, argv=argv[index:], wrappers=command.wrappers + wrappers)
 
 
 def _own_default(name: str, value: str) -> str:
@@ -554,12 +567,5 @@ def _split(value: str) -> list[str]:
 def _in_unit(command: Command, units: Sequence[tuple[int, int]]) -> Command:
     for index, (first, last) in enumerate(units, start=1):
         if first <= command.line <= last:
-            return Command(
-                command.argv,
-                command.line,
-                command.text,
-                command.end_line,
-                command.wrappers,
-                index,
-            )
+            return replace(command, unit=index)
     return command

@@ -182,3 +182,34 @@ def test_ci_service_hosts_are_the_jobs_own_but_scripts_are_not() -> None:
 )
 def test_sql_token_check(sql: str, said: list[str]) -> None:
     assert sql_statements(sql) == said
+
+
+def test_sql_fed_on_standard_input_is_read() -> None:
+    lines = [
+        'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 <<SQL',
+        "BEGIN;",
+        "DROP TABLE legacy_orders;",
+        "COMMIT;",
+        "SQL",
+        'mysql shop <<< "TRUNCATE TABLE sessions"',
+        "cat <<EOF",
+        "DROP TABLE not_run",
+        "EOF",
+        "psql -f migrate.sql <<SQL",
+        "DROP TABLE not_read_either;",
+        "SQL",
+    ]
+    report = run_diff(_diff(*lines), rules=RULES)
+    assert [(f.line, f.message) for f in report.findings] == [
+        (1, "runs psql: drops table legacy_orders and every row in it"),
+        (6, "runs mysql: deletes every row of table sessions"),
+    ]
+
+
+def test_a_change_to_a_heredoc_body_is_a_change_to_its_command() -> None:
+    diff = (
+        "diff --git a/run.sh b/run.sh\nindex 1..2 100755\n--- a/run.sh\n+++ b/run.sh\n"
+        "@@ -1,4 +1,4 @@\n psql <<SQL\n BEGIN;\n-DELETE FROM carts WHERE stale;\n"
+        "+TRUNCATE carts;\n SQL\n"
+    )
+    assert found(run_diff(diff, rules=RULES)) == {("SH106", "run.sh", 3)}
