@@ -33,8 +33,8 @@ def added_commands(change: FileChange) -> Iterator[tuple[Command, int]]:
 
 
 _LOCAL_CLUSTER_ACTIONS = re.compile(
-    r"^\s*-?\s*uses:\s*['\"]?(?:helm/kind-action|engineerd/setup-kind|container-tools/kind-action|"
-    r"medyagh/setup-minikube|manusa/actions-setup-minikube|AbsaOSS/k3d-action|nolar/setup-k3d-k3s)@",
+    r"^[ \t]*-?[ \t]*uses:[ \t]*['\"]?(?:helm/kind-action|engineerd/setup-kind|"
+    r"container-tools/kind-action|medyagh/setup-minikube|manusa/actions-setup-minikube|AbsaOSS/k3d-action|nolar/setup-k3d-k3s)@",
     re.MULTILINE,
 )
 

@@ -395,13 +395,13 @@ def _block_bodies(
 
 
 _JAVASCRIPT = re.compile(
-    r"^\s*(?:const|let|var|await|function|import|module\.exports)\b|=>|"
+    r"^[ \t]*(?:const|let|var|await|function|import|module\.exports)\b|=>|"
     r"\b(?:core|github|context|console|exec|io)\.\w+\(",
     re.MULTILINE,
 )
 
 
-_PROSE = re.compile(r"^\s*[A-Za-z][\w,'()-]*(?: [\w,'()`-]+){3,}[.:]\s*$", re.MULTILINE)
+_PROSE = re.compile(r"^[ \t]*[A-Za-z][\w,'()-]*(?: [\w,'()`-]+){3,}[.:][ \t]*$", re.MULTILINE)
 
 
 def _parses_as_shell(script: str) -> bool:

@@ -164,3 +164,14 @@ def test_every_rule_on_arbitrary_files(path: str, lines: list[str]) -> None:
     report = run_diff(_diff(path, "\n".join(lines)), rules=RULES)
     for finding in report.findings:
         assert finding.message and finding.hint and finding.line >= 1
+
+
+def test_a_hunk_deep_in_a_large_file_is_read_in_linear_time() -> None:
+    # A bare diff rebuilds 60,000 blank lines before the hunk; patterns that let `\s*` run
+    # across them once made this quadratic (minutes, not milliseconds).
+    for path in ("nvm.sh", ".github/workflows/ci.yml", "Makefile", "Dockerfile"):
+        diff = (
+            f"diff --git a/{path} b/{path}\nindex 1..2 100644\n--- a/{path}\n+++ b/{path}\n"
+            "@@ -60000,2 +60000,3 @@\n   echo start\n+  kubectl delete ns preview\n   echo end\n"
+        )
+        run_diff(diff, rules=RULES)
