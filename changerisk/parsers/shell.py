@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from changerisk.model import FileChange
@@ -60,8 +60,8 @@ class Command:
     def lines(self) -> range:
         return range(self.line, max(self.end_line, self.line) + 1)
 
-    @property
-    def program(self) -> str:
+    @cached_property
+    def program(self) -> str:  # read by every rule for every command: computed once
         return program_name(self.argv[0]) if self.argv else ""
 
 
@@ -565,7 +565,11 @@ def _split(value: str) -> list[str]:
 
 
 def _in_unit(command: Command, units: Sequence[tuple[int, int]]) -> Command:
-    for index, (first, last) in enumerate(units, start=1):
-        if first <= command.line <= last:
-            return replace(command, unit=index)
+    """`command` with the index (1-based) of the unit holding its line; units are sorted and,
+    being the innermost, do not overlap."""
+    import bisect
+
+    at = bisect.bisect_right(units, (command.line, float("inf"))) - 1
+    if at >= 0 and units[at][0] <= command.line <= units[at][1]:
+        return replace(command, unit=at + 1)
     return command
