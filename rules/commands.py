@@ -1,7 +1,7 @@
-"""Shell command rules: destructive commands a change adds to scripts, CI jobs, recipes, images.
+"""Terraform and namespace command rules: `terraform destroy`, `apply -auto-approve` and
+`kubectl delete namespace` added to scripts, CI jobs, recipes, images and package.json scripts.
 
-Commands come from `changerisk.parsers.shell` (one parse per file, shared by these rules); a
-command fires only when one of its lines is added by the change.
+The other shell rules are in `cloud`, `cluster`, `wipes` and `recreate`; `shell` gathers them.
 """
 
 from __future__ import annotations
@@ -9,28 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from changerisk.parsers.shell import Command, commands_of
+from changerisk.parsers.shell import Command
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
-SCRIPT_FORMATS = frozenset({"shell", "makefile", "dockerfile", "ci", "github-workflow"})
-
-
-def added_commands(change: FileChange) -> Iterator[tuple[Command, int]]:
-    """Commands that have an added line, each with the line to report (its first added one)."""
-    added = change.added_line_numbers
-    for command in commands_of(change):
-        if command.line in added:
-            yield command, command.line
-            continue
-        line = next((number for number in command.lines if number in added), None)
-        if line is not None:
-            yield command, line
-
-
-def confidence_of(change: FileChange) -> Confidence:
-    """A shell file is read as shell; shell embedded in YAML, make or Docker is less certain."""
-    return Confidence.HIGH if "shell" in change.formats else Confidence.MEDIUM
-
+from .shell_common import (
+    SCRIPT_FORMATS,
+    ParsedCall,
+    added_commands,
+    confidence_of,
+    is_throwaway,
+    throwaway_cluster_units,
+)
 
 # --- terraform / tofu / terragrunt ---------------------------------------------------------
 
@@ -68,34 +57,6 @@ _TERRAFORM_VALUED = frozenset(
         "terragrunt-tfpath",
     }
 )
-_FALSE = frozenset({"0", "f", "false", "no"})
-
-
-@dataclass(frozen=True)
-class ParsedCall:
-    """`PROGRAM [options] VERB [options] [args]`, options without their dashes."""
-
-    program: str
-    verb: str
-    options: tuple[tuple[str, str | None], ...]
-    positionals: tuple[str, ...]
-
-    def flag(self, *names: str) -> bool:
-        """A boolean option's value: bare means true, `=false`/`=0` false (the last one wins);
-        a variable (`=$APPROVE`) counts as true, since it may be."""
-        result = False
-        for name, value in self.options:
-            if name in names:
-                result = value is None or value.lower() not in _FALSE
-        return result
-
-    def values(self, *names: str) -> list[str]:
-        return [value for key, value in self.options if key in names and value is not None]
-
-    def value(self, *names: str) -> str | None:
-        """The last value given to any of `names`."""
-        found = self.values(*names)
-        return found[-1] if found else None
 
 
 @dataclass(frozen=True)
@@ -414,7 +375,9 @@ class KubectlDeleteNamespace(Rule):
     Fires on an added `kubectl delete namespace|namespaces|ns NAME`, `kubectl delete ns/NAME`
     and `oc delete project NAME`; `--all` or `--all-namespaces` makes it critical. Deleting a
     pod, deployment or other object inside a namespace (`kubectl delete pod web-1 -n prod`)
-    does not fire, nor does a `--dry-run`.
+    does not fire, nor does a `--dry-run`, nor a delete in a CI job or script that creates its
+    own throwaway cluster (kind, minikube, k3d). A namespace named for a short-lived
+    environment (`review-42`, `pr-7`, `preview-…`, `e2e`) is one level lower.
 
     ## Why it matters
     Deleting a namespace deletes every object in it: deployments, services, secrets, config
@@ -454,16 +417,20 @@ class KubectlDeleteNamespace(Rule):
     confidence = Confidence.HIGH
 
     def check(self, change: FileChange) -> Iterator[Finding]:
+        throwaway = throwaway_cluster_units(change)
         for command, line in added_commands(change):
             call = kubectl_call(command)
             deleted = deleted_namespaces(call) if call is not None else None
-            if call is None or deleted is None:
+            if call is None or deleted is None or command.unit in throwaway:
                 continue
             kind, names = deleted
             message = _namespace_message(call, kind, names, "xargs" in command.wrappers)
             if message is None:
                 continue
             everything = call.flag("all", "all-namespaces", "A")
+            severity = Severity.CRITICAL if everything else Severity.HIGH
+            if names and all(is_throwaway(name) for name in names):
+                severity = severity.shifted(-1)  # a review app, a preview, a test namespace
             yield self.finding(
                 change,
                 line=line,
@@ -472,7 +439,7 @@ class KubectlDeleteNamespace(Rule):
                     "delete the objects you mean to remove by name, or have a person delete "
                     "the namespace after checking what it holds"
                 ),
-                severity=Severity.CRITICAL if everything else Severity.HIGH,
+                severity=severity,
                 confidence=confidence_of(change),
             )
 

@@ -74,7 +74,7 @@ def parse_plan(text: str, origin: str) -> Plan:
         )
     major = version.split(".", 1)[0]
     if not major.isdigit() or int(major) not in SUPPORTED_MAJOR:
-        raise InputError(f"{origin}: unsupported plan format_version {version} (0.x and 1.x)")
+        raise InputError(f"{origin}: unsupported plan format_version {version!r} (0.x and 1.x)")
     if "resource_changes" not in data and "planned_values" not in data:
         raise InputError(
             f"{origin}: this is a Terraform state, not a plan; give the output of "

@@ -1,17 +1,38 @@
 """The shell inside other formats: CI YAML keys, Jenkinsfile `sh` steps, Makefile recipes,
-Dockerfile `RUN` instructions. Each function takes any text, returns `(script, first line)`
-pairs, and never raises.
+Dockerfile `RUN` instructions, package.json `scripts`. Each function takes any text, returns
+`(script, first line)` pairs, and never raises. Beside the scripts: the variables each format
+declares outside the shell (make assignments, CI `env`, Dockerfile `ENV`/`ARG`) and its units
+(CI jobs, make targets, package.json entries), the scope of a delete-then-recreate sequence.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from pathlib import PurePosixPath
 from typing import Any
 
+Region = tuple[int, int]  # first and last line, 1-based, inclusive
 
-def script_lines_of(formats: Collection[str], text: str) -> list[tuple[str, int]]:
-    """The shell scripts in a file of `formats`, each with the file line where it starts."""
+
+def is_package_json(path: str) -> bool:
+    return PurePosixPath(path).name == "package.json"
+
+
+def has_scripts(formats: Collection[str], path: str) -> bool:
+    """Whether a file of `formats` at `path` can hold shell that `script_lines_of` reads."""
+    kinds = {"shell", "ci", "github-workflow", "makefile", "dockerfile"}
+    return bool(kinds & set(formats)) or ("json" in formats and is_package_json(path))
+
+
+def script_lines_of(
+    formats: Collection[str], text: str, path: str = "", regions: Sequence[Region] = ()
+) -> list[tuple[str, int]]:
+    """The shell scripts in a file of `formats`, each with the file line where it starts.
+
+    `regions` are the line ranges a bare diff shows when `text` was rebuilt from its hunks
+    (empty for a full text): a CI hunk that starts inside a `run: |` block is read from them.
+    """
     if "shell" in formats:
         return [(text, 1)]
     if "ci" in formats or "github-workflow" in formats:
@@ -20,13 +41,53 @@ def script_lines_of(formats: Collection[str], text: str) -> list[tuple[str, int]
             if steps:
                 return steps
         documents = _yaml_documents(text)
-        if documents is None:  # a bare diff rebuilds only the hunks: scan the lines instead
-            return _scan_ci_lines(text)
-        return _ci_scripts_in(documents)
+        # a bare diff rebuilds only the hunks, which may not compose: scan the lines instead
+        found = _scan_ci_lines(text) if documents is None else _ci_scripts_in(documents)
+        if regions:
+            found = sorted(set(found) | set(_block_bodies(text, regions, found)), key=_by_line)
+        return found
     if "makefile" in formats:
         return makefile_recipes(text)
     if "dockerfile" in formats:
         return dockerfile_runs(text)
+    if "json" in formats and is_package_json(path):
+        return package_scripts(text)
+    return []
+
+
+def _by_line(item: tuple[str, int]) -> tuple[int, str]:
+    return item[1], item[0]
+
+
+def declared_variables(formats: Collection[str], text: str) -> list[tuple[str, str | None]]:
+    """Variables a file declares outside its shell: make assignments, CI `env`/`variables`,
+    Dockerfile `ENV` and `ARG` (None for an `ARG` without a default)."""
+    if "makefile" in formats:
+        return make_variables(text)
+    if "dockerfile" in formats:
+        return dockerfile_variables(text)
+    if ("ci" in formats or "github-workflow" in formats) and (
+        "yaml" in formats or "github-workflow" in formats
+    ):
+        documents = _yaml_documents(text)
+        return [] if documents is None else _ci_variables(documents)
+    return []
+
+
+def script_units(formats: Collection[str], text: str, path: str = "") -> list[Region]:
+    """The units a file's commands run in, as line ranges: each CI job, make target or
+    package.json script. A line in none of them belongs to the file as a whole."""
+    if "shell" in formats:
+        return []
+    if ("ci" in formats or "github-workflow" in formats) and (
+        "yaml" in formats or "github-workflow" in formats
+    ):
+        documents = _yaml_documents(text)
+        return _ci_jobs_by_lines(text) if documents is None else _ci_jobs(documents)
+    if "makefile" in formats:
+        return make_targets(text)
+    if "json" in formats and is_package_json(path):
+        return [(line, line + script.count("\n")) for script, line in package_scripts(text)]
     return []
 
 
@@ -123,6 +184,101 @@ def _collect(node: Any, out: list[tuple[str, int]], seen: set[object]) -> None:
         _walk(node, out, seen)
 
 
+_JOB_KEYS = frozenset({"steps", "script"})  # GitHub/CircleCI jobs, GitLab jobs
+_ENV_KEYS = frozenset({"env", "variables", "environment"})
+
+
+def _ci_jobs(documents: list[Any]) -> list[Region]:
+    """Line ranges of each mapping that holds `steps` or `script`: a CI job."""
+    import yaml
+
+    out: list[Region] = []
+    stack = list(documents)
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+            continue
+        names = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+        if names & _JOB_KEYS:
+            first = node.start_mark.line + 1
+            out.append((first, max(node.end_mark.line, first)))
+        else:
+            stack.extend(value for _, value in node.value)
+    return sorted(out)
+
+
+_MAPPING_KEY = re.compile(r"^(?P<lead>[ \t]*)[\w.\-]+[ \t]*:[ \t]*(?:#.*)?$")
+_JOB_KEY_LINE = re.compile(r"^[ \t]*(?:steps|script)[ \t]*:")
+
+
+def _ci_jobs_by_lines(text: str) -> list[Region]:
+    """`_ci_jobs` for YAML that does not compose (a hunk rebuilt from a bare diff): a `key:`
+    line whose first child lines include `steps:` or `script:`, up to the next line indented
+    no deeper than the key."""
+    lines = text.split("\n")
+    out: list[Region] = []
+    for number, line in enumerate(lines):
+        match = _MAPPING_KEY.match(line)
+        if not match:
+            continue
+        column, child, end, is_job = len(match.group("lead")), -1, number + 1, False
+        for below in range(number + 1, len(lines)):
+            text_below = lines[below]
+            if not text_below.strip():
+                continue
+            indent = _indent(text_below)
+            if indent <= column:
+                break
+            end = below + 1
+            child = indent if child == -1 else child
+            is_job = is_job or (indent == child and bool(_JOB_KEY_LINE.match(text_below)))
+        if is_job:
+            out.append((number + 1, end))
+    return [r for r in out if not any(o != r and r[0] <= o[0] <= o[1] <= r[1] for o in out)]
+
+
+def _ci_variables(documents: list[Any]) -> list[tuple[str, str | None]]:
+    """`env:` / `variables:` / `environment:` entries with a scalar value, anywhere."""
+    import yaml
+
+    out: list[tuple[str, str | None]] = []
+    stack = list(documents)
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                if name in _ENV_KEYS and isinstance(value, yaml.MappingNode):
+                    out.extend(_env_entries(value))
+                stack.append(value)
+    return out
+
+
+def _env_entries(node: Any) -> list[tuple[str, str | None]]:
+    import yaml
+
+    out: list[tuple[str, str | None]] = []
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        if isinstance(value, yaml.MappingNode):  # GitLab: NAME: {value: …, description: …}
+            value = next((v for k, v in value.value if getattr(k, "value", None) == "value"), None)
+        if isinstance(value, yaml.ScalarNode):
+            out.append((str(key.value), str(value.value)))
+    return out
+
+
 _CI_KEY_LINE = re.compile(
     r"^(?P<lead>[ \t]*(?:-[ \t]+)?)(?P<key>[A-Za-z_]+)[ \t]*:(?:[ \t]+(?P<rest>.*))?$"
 )
@@ -194,6 +350,68 @@ def _dedent(text: str) -> str:
     import textwrap
 
     return textwrap.dedent(text)
+
+
+_STRUCTURE = re.compile(r"^\s*(?:-(?:\s|$)|[\w.\-\"']+\s*:(?:\s|$)|#)")
+
+
+def _block_bodies(
+    text: str, regions: Sequence[Region], found: Sequence[tuple[str, int]]
+) -> list[tuple[str, int]]:
+    """Hunks of a rebuilt CI file that start inside a block scalar (`run: |`) or a list of
+    commands (`script:`) whose key the diff does not show.
+
+    A block body is the indented lines up to the first line indented less, taken as shell when
+    it parses as shell without errors (a `script: |` of JavaScript does not). A list is the
+    `- scalar` items at the first item's column; the other lists of CI files (`tags:`,
+    `needs:`, `only:`, `paths:`) hold names, which are no destructive commands.
+    """
+    lines = text.split("\n")
+    covered = {line + offset for script, line in found for offset in range(script.count("\n") + 1)}
+    out: list[tuple[str, int]] = []
+    for first, last in regions:
+        start = next(
+            (n for n in range(first, min(last, len(lines)) + 1) if lines[n - 1].strip()), None
+        )
+        if start is None or start in covered:
+            continue
+        head = lines[start - 1]
+        column = _indent(head)
+        if _ITEM_LINE.match(head) and not _CI_KEY_LINE.match(head):
+            out.extend(_items_below(lines, start - 2, column))
+            continue
+        if column == 0 or _STRUCTURE.match(head):
+            continue
+        body = []
+        for number in range(start, min(last, len(lines)) + 1):
+            line = lines[number - 1]
+            if line.strip() and _indent(line) < column:
+                break
+            body.append(line)
+        script = _dedent("\n".join(body))
+        if _parses_as_shell(script):
+            out.append((script, start))
+    return out
+
+
+_JAVASCRIPT = re.compile(
+    r"^[ \t]*(?:const|let|var|await|function|import|module\.exports)\b|=>|"
+    r"\b(?:core|github|context|console|exec|io)\.\w+\(",
+    re.MULTILINE,
+)
+
+
+_PROSE = re.compile(r"^[ \t]*[A-Za-z][\w,'()-]*(?: [\w,'()`-]+){3,}[.:][ \t]*$", re.MULTILINE)
+
+
+def _parses_as_shell(script: str) -> bool:
+    import tree_sitter
+    import tree_sitter_bash
+
+    if not script.isascii() or _JAVASCRIPT.search(script) or _PROSE.search(script):
+        return False  # the grammar is lenient: JavaScript and sentences often parse
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    return not parser.parse(script.encode("utf-8")).root_node.has_error
 
 
 _JENKINS_SH = re.compile(
@@ -346,3 +564,126 @@ def _exec_form(body: str) -> str:
     if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
         return shlex.join(parsed)
     return body
+
+
+_MAKE_VARIABLE = re.compile(
+    r"^(?:(?:override|export|private)\s+)*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*"
+    r"(?P<op>:::=|::=|:=|\?=|\+=|!=|=)\s*(?P<value>.*)$"
+)
+
+
+def make_variables(text: str) -> list[tuple[str, str | None]]:
+    """`NAME = value` (and `:=`, `?=`, `+=`, `!=`) at the top level of a Makefile; the value
+    of `!=` (a shell command's output) counts as set."""
+    out: list[tuple[str, str | None]] = []
+    for line in text.split("\n"):
+        if line[:1].isspace():
+            continue
+        match = _MAKE_VARIABLE.match(line.strip())
+        if match:
+            value = match.group("value").split(" #", 1)[0].strip()
+            out.append((match.group("name"), value))
+    return out
+
+
+def make_targets(text: str) -> list[Region]:
+    """Line ranges of each rule: its header and its recipe lines."""
+    lines = text.split("\n")
+    out: list[Region] = []
+    start = 0
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        is_header = bool(stripped) and not line[:1].isspace() and not stripped.startswith("#")
+        if is_header and _is_rule_header(stripped):
+            if start:
+                out.append((start, number - 1))
+            start = number
+        elif is_header and start:
+            out.append((start, number - 1))
+            start = 0
+    if start:
+        out.append((start, len(lines)))
+    return out
+
+
+_DOCKER_VARIABLE = re.compile(r"^\s*(?P<kind>ENV|ARG)\s+(?P<rest>.+)$", re.IGNORECASE)
+
+
+def dockerfile_variables(text: str) -> list[tuple[str, str | None]]:
+    """`ENV NAME=value`, `ENV NAME value`, `ARG NAME=default` (`ARG NAME`: None)."""
+    import shlex
+
+    out: list[tuple[str, str | None]] = []
+    for line in text.split("\n"):
+        match = _DOCKER_VARIABLE.match(line)
+        if not match:
+            continue
+        try:
+            words = shlex.split(match.group("rest").rstrip("\\"))
+        except ValueError:
+            continue
+        if not words:
+            continue
+        if "=" not in words[0] and match.group("kind").upper() == "ENV":
+            out.append((words[0], " ".join(words[1:])))
+            continue
+        for word in words:
+            name, equals, value = word.partition("=")
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                out.append((name, value if equals else None))
+    return out
+
+
+# --- package.json --------------------------------------------------------------------------
+
+_SCRIPT_ENTRY = re.compile(
+    r'^\s*"(?P<key>(?:[^"\\]|\\.)*)"\s*:\s*"(?P<value>(?:[^"\\]|\\.)*)"\s*,?\s*$'
+)
+_SCRIPTS_KEY = re.compile(r'^(?P<lead>\s*)"scripts"\s*:\s*\{\s*$')
+
+
+def package_scripts(text: str) -> list[tuple[str, int]]:
+    """The `scripts` of a package.json, each with its line.
+
+    npm runs each with `sh -c`. Entries are read one per line inside the `"scripts": {`
+    block, as npm writes them; when the whole file is JSON, only entries of its top-level
+    `scripts` object count. A rebuilt file whose hunk does not show the block's opening line
+    gives nothing.
+    """
+    import json
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    top: dict[str, Any] | None = None
+    if isinstance(data, dict):
+        scripts = data.get("scripts")
+        if not isinstance(scripts, dict):
+            return []
+        top = scripts
+    lines = text.split("\n")
+    out: list[tuple[str, int]] = []
+    depth_lead: int | None = None
+    for number, line in enumerate(lines, start=1):
+        if depth_lead is None:
+            opening = _SCRIPTS_KEY.match(line)
+            if opening:
+                depth_lead = len(opening.group("lead"))
+            continue
+        if line.strip().startswith("}") and _indent(line) <= depth_lead:
+            depth_lead = None
+            continue
+        entry = _SCRIPT_ENTRY.match(line)
+        if not entry:
+            continue
+        try:
+            key = json.loads(f'"{entry.group("key")}"')
+            value = json.loads(f'"{entry.group("value")}"')
+        except ValueError:
+            continue
+        if top is not None and top.get(key) != value:
+            continue
+        if isinstance(value, str) and value.strip():
+            out.append((value, number))
+    return out

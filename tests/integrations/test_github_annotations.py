@@ -93,6 +93,7 @@ def test_report_worst_first_and_a_verdict() -> None:
     assert [ln.split(" ", 1)[0] for ln in lines] == [
         "::error",
         "::error",
+        "::error",
         "::warning",
         "::notice",
         "::error",

@@ -69,6 +69,7 @@ def test_results_name_rule_path_line_and_level() -> None:
     assert got == {
         ("TF101", "infra/queues.tf", 1, "error"),
         ("SH101", "scripts/reset-env.sh", 7, "error"),
+        ("SH201", "scripts/reset-env.sh", 7, "error"),
         ("SH102", "scripts/reset-env.sh", 8, "warning"),
         ("CRIT102", "services/payments/checkout.py", 7, "note"),
     }

@@ -220,7 +220,7 @@ def test_no_changes() -> None:
         ('{"resource_changes": []}', "plan.json: not a Terraform plan (no format_version)"),
         (
             '{"format_version": "2.0", "resource_changes": []}',
-            "plan.json: unsupported plan format_version 2.0",
+            "plan.json: unsupported plan format_version '2.0'",
         ),
         (
             '{"format_version": "1.0", "values": {}}',
