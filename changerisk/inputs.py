@@ -38,11 +38,14 @@ def from_diff_bytes(data: bytes, origin: str, source: str, root: str | None = No
         for change in files:
             _attach_blob_loaders(change, root, worktree=False)
             _refine_formats(change)
+    from changerisk import mbox
+
     return ChangeSet(
         files=files,
         source=source,
         description=origin,
         repo_root=root,
+        commits=mbox.commits(data) if mbox.is_mbox(data) else (),
         base_rev="HEAD" if root is not None else None,
     )
 
