@@ -27,11 +27,27 @@ def decode(data: bytes, origin: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{origin}: not UTF-8 text (invalid byte at line {line})") from None
+        raise InputError(
+            f"{origin}: not UTF-8 text (invalid byte at line {line}{_in_file(data, exc.start)})"
+        ) from None
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InputError(f"{origin}: NUL byte at line {line}: binary data, not a text diff")
+        at = text.index("\x00")
+        line = text.count("\n", 0, at) + 1
+        where = _in_file(data, len(text[:at].encode()))
+        raise InputError(f"{origin}: NUL byte at line {line}{where}: binary data, not a text diff")
     return text.removeprefix("\ufeff")
+
+
+_FILE_HEADER = re.compile(rb"^(?:\+\+\+ (?:b/)?|diff --git a/\S+ b/)(.+)$", re.MULTILINE)
+
+
+def _in_file(data: bytes, offset: int) -> str:
+    """`, in <path>` for the file whose part of the diff holds byte `offset`, when known."""
+    found = [m.group(1) for m in _FILE_HEADER.finditer(data, 0, offset)]
+    if not found:
+        return ""
+    path = found[-1].decode("utf-8", "replace").split("\t")[0].strip()
+    return "" if path == "/dev/null" else f", in {path}"
 
 
 def parse_diff(data: bytes | str, origin: str = "diff") -> list[FileChange]:
