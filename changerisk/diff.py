@@ -25,17 +25,45 @@ def decode(data: bytes, origin: str) -> str:
     """Decode diff bytes as UTF-8 or fail with the line that is not."""
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            f"{origin}: not UTF-8 text (invalid byte at line {line}{_in_file(data, exc.start)})"
-        ) from None
+    except UnicodeDecodeError:
+        text = _decode_by_file(data, origin)
     if "\x00" in text:
         at = text.index("\x00")
         line = text.count("\n", 0, at) + 1
         where = _in_file(data, len(text[:at].encode()))
         raise InputError(f"{origin}: NUL byte at line {line}{where}: binary data, not a text diff")
     return text.removeprefix("\ufeff")
+
+
+_SECTION = re.compile(rb"^diff --git ", re.MULTILINE)
+
+
+def _decode_by_file(data: bytes, origin: str) -> str:
+    """Decode a diff with bytes that are not UTF-8, one file's part at a time.
+
+    A file no rule reads (no detected format: a stylesheet, a text fixture of an encoding test)
+    is read as Latin-1, which keeps every ASCII character as it is. A file some rule reads
+    (Terraform, YAML, SQL, shell, ...), or one whose name gives no format to judge by, is an
+    error naming it: what rules would read is never guessed at.
+    """
+    from changerisk.formats import detect_formats
+
+    starts = [0, *(m.start() for m in _SECTION.finditer(data)), len(data)]
+    parts = []
+    for begin, end in zip(starts, starts[1:]):
+        part = data[begin:end]
+        try:
+            parts.append(part.decode("utf-8"))
+            continue
+        except UnicodeDecodeError as exc:
+            bad = begin + exc.start
+        where = _in_file(data, bad)
+        path = where.removeprefix(", in ")
+        if not path or "." not in path.rsplit("/", 1)[-1] or detect_formats(path):
+            line = data.count(b"\n", 0, bad) + 1
+            raise InputError(f"{origin}: not UTF-8 text (invalid byte at line {line}{where})")
+        parts.append(part.decode("latin-1"))
+    return "".join(parts)
 
 
 _FILE_HEADER = re.compile(rb"^(?:\+\+\+ (?:b/)?|diff --git a/\S+ b/)(.+)$", re.MULTILINE)
