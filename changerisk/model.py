@@ -170,6 +170,24 @@ class FileChange:
             self.new_text()
         return bool(self._cache.get(f"{side}:partial", False))
 
+    def shows(self, side: str, first: int, last: int) -> bool:
+        """Whether every line `first`..`last` of `side` is known: always with a full text; in
+        a text rebuilt from hunks, only when the hunks show them all. A structure spanning an
+        unseen line (a blank stand-in) cannot be judged: a YAML mapping may swallow the next
+        visible lines, an HCL block may end where it does not."""
+        if not self.is_partial(side):
+            return True
+        seen = self.cached(f"seen:{side}", lambda: self._seen(side))
+        return all(number in seen for number in range(first, last + 1))
+
+    def _seen(self, side: str) -> frozenset[int]:
+        numbers = (
+            line.old_no if side == "old" else line.new_no
+            for hunk in self.hunks
+            for line in hunk.lines
+        )
+        return frozenset(n for n in numbers if n is not None)
+
     def cached(self, key: str, build: Callable[[], T]) -> T:
         """Memoise a parse of this file so every rule that wants it shares one parse."""
         if key not in self._cache:

@@ -395,6 +395,11 @@ class ImmutableFieldChanged(Rule):
             return None  # assigned by the server: setting or dropping it is not a change
         if not _changed_within(obj, new_node):
             return None
+        if not (
+            before.change.shows("old", old_node.line, old_node.end_line)
+            and obj.change.shows("new", new_node.line, new_node.end_line)
+        ):
+            return None  # a bare diff hides part of the field: its extent cannot be trusted
         field = ".".join(path)
         return self.finding(
             obj.change,
