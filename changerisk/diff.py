@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from changerisk.errors import InputError
 from changerisk.formats import SAMPLE_CHARS, detect_formats
@@ -46,11 +47,9 @@ def _decode_by_file(data: bytes, origin: str) -> str:
     (Terraform, YAML, SQL, shell, ...), or one whose name gives no format to judge by, is an
     error naming it: what rules would read is never guessed at.
     """
-    from changerisk.formats import detect_formats
-
     starts = [0, *(m.start() for m in _SECTION.finditer(data)), len(data)]
     parts = []
-    for begin, end in zip(starts, starts[1:]):
+    for begin, end in pairwise(starts):
         part = data[begin:end]
         try:
             parts.append(part.decode("utf-8"))

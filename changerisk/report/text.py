@@ -96,7 +96,7 @@ def _findings(findings: list[Finding], width: int) -> Text:
     indent = w_line + w_code + w_level + 3
     room = max(20, width - indent)
     out = Text()
-    for number, finding in zip(numbers, findings):
+    for number, finding in zip(numbers, findings, strict=True):
         out.append(number.rjust(w_line), style="dim")
         out.append(" ")
         out.append(finding.code.ljust(w_code), style="bold")

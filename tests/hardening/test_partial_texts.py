@@ -11,9 +11,11 @@ from changerisk.testing import found, run_diff
 
 def file_diff(path: str, old: str, new: str, context: int = 3) -> str:
     body = "".join(
-        difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), n=context)
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), n=context
+        )
     )
-    head, _, rest = body.partition("\n")
+    _, _, rest = body.partition("\n")
     _, _, rest = rest.partition("\n")
     return f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n{rest}"
 
