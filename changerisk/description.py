@@ -1,0 +1,81 @@
+"""The change description: which required sections it has, and a skeleton to start one from.
+
+A section counts when a Markdown heading (`## Rollback`), a bold line (`**Rollback**`) or a
+labelled line (`Rollback: revert the PR`) names it or one of its synonyms, case-insensitively,
+and something other than a placeholder follows: an empty section, an HTML comment, `TODO` or
+`TBD` is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from changerisk.signoff import Section
+
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_BOLD = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)(.+?)(?:\*\*|__)\s*:?\s*(.*)$")
+_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?([A-Za-z][A-Za-z /&'-]{1,60}?)\s*:\s*(.*)$")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_PLACEHOLDER = re.compile(
+    r"^[\s\-*_.…:>|`]*(?:todo|tbd|tba|fill (?:this )?in|\?+)?[\s\-*_.…:]*$", re.I
+)
+_WORDS = re.compile(r"[^a-z0-9+]+")
+
+
+def _norm(text: str) -> str:
+    return " ".join(_WORDS.split(text.lower())).strip()
+
+
+@dataclass(frozen=True)
+class Block:
+    title: str
+    body: str
+    is_heading: bool
+
+
+def blocks(text: str) -> list[Block]:
+    """The description cut at its headings and labelled lines."""
+    text = _COMMENT.sub("", text)
+    out: list[Block] = []
+    title, heading = "", True
+    body: list[str] = []
+    for line in text.splitlines():
+        match = _HEADING.match(line) or _BOLD.match(line)
+        label = None if match else _LABEL.match(line)
+        if match:
+            out.append(Block(title, "\n".join(body), heading))
+            title = match.group(2) if match.re is _HEADING else match.group(1)
+            body = [match.group(2)] if match.re is _BOLD else []
+            heading = True
+        elif label and len(label.group(1).split()) <= 6:
+            out.append(Block(title, "\n".join(body), heading))
+            title, body, heading = label.group(1), [label.group(2)], False
+        else:
+            body.append(line)
+    out.append(Block(title, "\n".join(body), heading))
+    return [b for b in out if b.title]
+
+
+def _names(block: Block, section: Section) -> bool:
+    title = _norm(block.title)
+    for synonym in section.synonyms:
+        wanted = _norm(synonym)
+        if title == wanted or (block.is_heading and title.startswith(wanted + " ")):
+            return True
+    return False
+
+
+def _filled(body: str) -> bool:
+    return any(not _PLACEHOLDER.match(line) for line in body.splitlines())
+
+
+def missing_sections(text: str, sections: Sequence[Section]) -> list[str]:
+    """The names of `sections` the description lacks or leaves empty, in their order."""
+    found = blocks(text)
+    return [
+        section.name
+        for section in sections
+        if not any(_names(b, section) and _filled(b.body) for b in found)
+    ]
