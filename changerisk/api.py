@@ -9,7 +9,8 @@ from pathlib import Path
 from changerisk import inputs
 from changerisk.config import Config, load_config
 from changerisk.engine import build_report
-from changerisk.errors import GitError
+from changerisk.errors import GitError, InputError
+from changerisk.gate import SignoffInputs
 from changerisk.model import ChangeSet
 from changerisk.registry import all_rules, select_rules
 from changerisk.report import Report
@@ -95,6 +96,62 @@ def ai_provenance(
     )
 
 
+def signoff_inputs(
+    changeset: ChangeSet,
+    *,
+    env: Mapping[str, str] | None = None,
+    authors: Sequence[str] = (),
+    description_file: str | None = None,
+    approvals_file: str | None = None,
+) -> SignoffInputs:
+    """Who made the change, its description, and (with `approvals_file`) its reviews: from
+    the command line, the CI environment (GitHub event file, GitLab variables) and the
+    commits of the checked range. Nothing is fetched from the network."""
+    from changerisk import forge
+    from changerisk.provenance import builtin
+    from changerisk.team import authors_of
+
+    env = os.environ if env is None else env
+    pr = forge.pull_request(env)
+    agents, _ = builtin()
+    agent_emails = {
+        c.author_email.lower()
+        for c in changeset.commits
+        if any(agent.matches(c.author, c.author_email) for agent in agents)
+    }
+    found = authors_of(changeset.commits, pr.authors, authors, agent_emails)
+    description: str | None = None
+    source = ""
+    if description_file is not None:
+        try:
+            description = Path(description_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{description_file}: cannot read the description: {exc}") from None
+        source = Path(description_file).name
+    elif pr.description is not None:
+        description, source = pr.description, pr.description_source
+    elif changeset.commits:
+        description = "\n\n".join(c.message for c in reversed(changeset.commits))
+        source = "commit messages"
+    reviews = None
+    if approvals_file is not None:
+        reviews = tuple(forge.read_reviews(approvals_file))
+    head = pr.head_sha or _head_sha(changeset)
+    return SignoffInputs(
+        authors=found,
+        description=description,
+        description_source=source,
+        reviews=reviews,
+        head_sha=head,
+    )
+
+
+def _head_sha(changeset: ChangeSet) -> str:
+    if changeset.commits:
+        return changeset.commits[0].sha
+    return ""
+
+
 def check(
     changeset: ChangeSet,
     config: Config | None = None,
@@ -104,6 +161,7 @@ def check(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     rules: Sequence[type[Rule]] | None = None,
+    signoff: SignoffInputs | None = None,
 ) -> Report:
     """Check a change and return its report. `select`/`ignore` extend the configuration's."""
     config = config or load_config(start=Path(changeset.repo_root or os.getcwd()))
@@ -113,4 +171,11 @@ def check(
         select=tuple(select) or config.select,
         ignore=(*config.ignore, *ignore),
     )
-    return build_report(changeset, chosen, config, ai_assisted=ai_assisted, ai_sources=ai_sources)
+    return build_report(
+        changeset,
+        chosen,
+        config,
+        ai_assisted=ai_assisted,
+        ai_sources=ai_sources,
+        signoff=signoff,
+    )

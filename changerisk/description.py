@@ -35,21 +35,28 @@ class Block:
     is_heading: bool
 
 
-def blocks(text: str) -> list[Block]:
-    """The description cut at its headings and labelled lines."""
+def blocks(text: str, sections: Sequence[Section] = ()) -> list[Block]:
+    """The description cut at its Markdown headings, and at bold or labelled lines that name
+    one of `sections` (other labels, `Note: …`, stay in the text they belong to)."""
+    names = {_norm(s) for section in sections for s in section.synonyms}
     text = _COMMENT.sub("", text)
     out: list[Block] = []
     title, heading = "", True
     body: list[str] = []
     for line in text.splitlines():
-        match = _HEADING.match(line) or _BOLD.match(line)
+        match = _HEADING.match(line)
+        bold = None if match else _BOLD.match(line)
+        if bold and _norm(bold.group(1)) in names:
+            match = bold
         label = None if match else _LABEL.match(line)
+        if label and _norm(label.group(1)) not in names:
+            label = None
         if match:
             out.append(Block(title, "\n".join(body), heading))
             title = match.group(2) if match.re is _HEADING else match.group(1)
             body = [match.group(2)] if match.re is _BOLD else []
             heading = True
-        elif label and len(label.group(1).split()) <= 6:
+        elif label:
             out.append(Block(title, "\n".join(body), heading))
             title, body, heading = label.group(1), [label.group(2)], False
         else:
@@ -73,7 +80,7 @@ def _filled(body: str) -> bool:
 
 def missing_sections(text: str, sections: Sequence[Section]) -> list[str]:
     """The names of `sections` the description lacks or leaves empty, in their order."""
-    found = blocks(text)
+    found = blocks(text, sections)
     return [
         section.name
         for section in sections

@@ -122,13 +122,14 @@ def apply(
         )
     extra: list[Finding] = []
     sections_missing: list[str] = []
-    if config.tiers.index(tier) >= config.tiers.index(config.signoff.description_tier):
+    if config.signoff.enabled and config.tiers.index(tier) >= config.tiers.index(
+        config.signoff.description_tier
+    ):
         if inputs.description is None:
-            if config.signoff.enabled:
-                reasons.append(
-                    f"description: tier {tier} asks for one, but this change has none to check "
-                    "(pull request body, commit messages of --base, or --description-file)"
-                )
+            reasons.append(
+                f"description: tier {tier} asks for one, but this change has none to check "
+                "(pull request body, commit messages of --base, or --description-file)"
+            )
         else:
             sections_missing = missing_sections(inputs.description, config.signoff.sections)
             if sections_missing:
@@ -185,12 +186,16 @@ def _description_finding(
         severity=severity,
         path=inputs.description_source or "change description",
         line=1,
-        message=f"the {inputs.description_source or 'change description'} lacks "
-        f"{', '.join(missing)}: a {tier} reviewer needs them to sign off",
+        message=f"the change description ({inputs.description_source or 'given'}) lacks "
+        f"{_and(missing)}: the {tier} sign-off needs them",
         hint="add a heading or a labelled line for each (e.g. `## Rollback` or `Rollback: …`); "
         "`changerisk describe` prints a skeleton",
         confidence=Confidence.HIGH,
     )
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def exception_findings(

@@ -287,7 +287,7 @@ def judge(
         if not note and any(
             team.same_person(who, a.identity) or team.same_person(a.identity, who) for a in authors
         ):
-            note = "the author's own approval does not count"
+            note = "the author's own approval"
         out.append(Approval(who, source, team.level_of(who), counted=not note, note=note))
     return tuple(out)
 

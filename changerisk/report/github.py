@@ -57,7 +57,14 @@ def render(report: Report) -> str:
         f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} "
         f"in {report.files_checked} file{'s' if report.files_checked != 1 else ''}"
     )
-    if report.blocks:
+    if report.approvals_checked:
+        command = "error" if report.blocks else "notice"
+        verdict += (
+            f"; blocked: sign-off incomplete, still needs {'; '.join(report.missing_approvals)}"
+            if report.blocks
+            else f"; signed off for {report.tier}"
+        )
+    elif report.blocks:
         command = "error"
         verdict += f"; blocked: level {report.level} is at or above fail-on {report.fail_on}"
     else:

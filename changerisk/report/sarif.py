@@ -93,6 +93,14 @@ def sarif_log(report: Report, rules: Sequence[type[Rule]] = ()) -> dict[str, Any
             "owners": list(report.owners),
             "failOn": report.fail_on,
             "blocking": report.blocks,
+            "authors": [{"identity": a.identity, "level": a.level} for a in report.authors],
+            "approvalsChecked": report.approvals_checked,
+            "approvals": [
+                {"identity": a.identity, "source": a.source, "counted": a.counted, "note": a.note}
+                for a in report.approvals
+            ],
+            "missingApprovals": list(report.missing_approvals),
+            "expiredExceptions": list(report.expired),
             "filesChecked": report.files_checked,
         },
     }
