@@ -234,7 +234,7 @@ class SuppressionExpiryTooFar(Rule):
         today_text = options.get("exceptions.today")
         today = date.fromisoformat(today_text) if isinstance(today_text, str) else date.today()
         for entry in added_suppressions(change):
-            if not entry.until_text or not entry.codes:
+            if not entry.until_text or not entry.codes or not entry.reason:
                 continue
             what = ", ".join(entry.codes)
             until = entry.until
