@@ -185,7 +185,7 @@ def _description_finding(
         category=Category.PROCESS,
         severity=severity,
         path=inputs.description_source or "change description",
-        line=1,
+        line=0,  # not a line of a file: annotations and SARIF results carry no location
         message=f"the change description ({inputs.description_source or 'given'}) lacks "
         f"{_and(missing)}: the {tier} sign-off needs them",
         hint="add a heading or a labelled line for each (e.g. `## Rollback` or `Rollback: …`); "

@@ -38,6 +38,8 @@ def annotation(finding: Finding) -> str:
         "line": str(max(line, 1)),
         "title": f"{finding.code} {finding.name} ({finding.severity.label})",
     }
+    if finding.line == 0:  # about the change as a whole (its description), not a file
+        del properties["file"], properties["line"]
     body = finding.message
     if finding.side == "old":
         body += f"\nremoved line {finding.line}: {finding.evidence}" if finding.evidence else ""

@@ -149,7 +149,7 @@ def _table(findings: Sequence[Finding]) -> list[str]:
         "| --- | --- | --- | --- | --- |",
     ]
     for f in findings:
-        where = f"{escape(f.path)}:{f.line}"
+        where = f"{escape(f.path)}:{f.line}" if f.line else escape(f.path)
         if f.side == "old":
             where += " (removed)"
         what = escape(f.message)

@@ -160,7 +160,7 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, An
         properties["baseSeverity"] = finding.base_severity.label
     if finding.adjustments:
         properties["adjustments"] = list(finding.adjustments)
-    return {
+    result: dict[str, Any] = {
         "ruleId": finding.code,
         "ruleIndex": rule_index,
         "level": level_of(finding.severity),
@@ -176,6 +176,10 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, An
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": properties,
     }
+    if finding.line == 0:  # about the change as a whole (its description): no file to point at
+        del result["locations"]
+        properties["about"] = finding.path
+    return result
 
 
 def to_uri(path: str) -> str:
