@@ -88,7 +88,8 @@ class Review:
 
 def parse_reviews(text: str, origin: str) -> list[Review]:
     """Reviews from the API's JSON: one array, or several concatenated (one per page, as
-    `gh api --paginate` writes them), or an object with a `reviews` array."""
+    `gh api --paginate` writes them), or an object with a `reviews` array; GitLab's merge
+    request approvals object (`approved_by`) is read as approvals without a commit."""
     decoder = json.JSONDecoder()
     values: list[Any] = []
     position = 0
@@ -105,6 +106,8 @@ def parse_reviews(text: str, origin: str) -> list[Review]:
         values.append(value)
     reviews: list[Review] = []
     for value in values:
+        if isinstance(value, dict) and isinstance(value.get("approved_by"), list):
+            value = _gitlab_approvals(value["approved_by"])
         if isinstance(value, dict) and isinstance(value.get("reviews"), list):
             value = value["reviews"]
         if not isinstance(value, list):
@@ -124,6 +127,14 @@ def parse_reviews(text: str, origin: str) -> list[Review]:
                 )
             )
     return reviews
+
+
+def _gitlab_approvals(entries: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for entry in entries:
+        user = _table(_table(entry).get("user"))
+        out.append({"user": {"login": user.get("username", "")}, "state": "APPROVED"})
+    return out
 
 
 def read_reviews(path: str) -> list[Review]:

@@ -627,3 +627,17 @@ def test_review_parser_gives_reviews_or_input_error(text: str) -> None:
         return
     raw = from_reviews(reviews, HEAD, "reject")
     judge(raw, [], parse_config(TEAM).team)
+
+
+def test_gitlab_approvals_object() -> None:
+    text = json.dumps(
+        {
+            "id": 5,
+            "iid": 7,
+            "approved": True,
+            "approvals_required": 1,
+            "approved_by": [{"user": {"id": 2, "username": "lead", "name": "Lead"}}],
+        }
+    )
+    reviews = parse_reviews(text, "approvals.json")
+    assert [(r.login, r.state, r.commit_id) for r in reviews] == [("@lead", "APPROVED", "")]
