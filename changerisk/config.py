@@ -144,8 +144,8 @@ def find_config(start: Path) -> Path | None:
     """The nearest `.changerisk.toml`, or pyproject.toml with `[tool.changerisk]`, upwards."""
     for folder in (start, *start.parents):
         candidate = folder / CONFIG_FILE
-        if candidate.is_file():
-            return candidate
+        if candidate.exists() or candidate.is_symlink():
+            return candidate  # read (or refused) by load_config: never skipped silently
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file() and _has_tool_section(pyproject):
             return pyproject
@@ -165,8 +165,10 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         path = find_config(start or Path.cwd())
         if path is None:
             return Config()
-    elif not path.is_file():
+    elif not path.exists():
         raise ConfigError(f"{path}: no such config file")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a regular file (a directory or a broken link)")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

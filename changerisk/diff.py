@@ -75,8 +75,16 @@ def _check_hunk_lengths(text: str, origin: str) -> None:
     """
     old = new = 0
     after_hunk = False
+    headed = 0  # the line number of a `+++` file header still waiting for its first hunk
+    previous = ""
     for number, line in enumerate(text.split("\n"), start=1):
         kind = line[:1]
+        if headed and not line.startswith(("@@", "+", "-")):
+            raise InputError(
+                f"{origin}: line {headed}: file header without hunks (a truncated diff?)"
+            )
+        headed = number if line.startswith("+++ ") and previous.startswith("--- ") else 0
+        previous = line
         if (old > 0 or new > 0) and kind in ("", " ", "-", "+", "\\"):
             old -= int(kind in ("", " ", "-"))
             new -= int(kind in ("", " ", "+"))
@@ -99,6 +107,8 @@ def _check_hunk_lengths(text: str, origin: str) -> None:
             )
         elif kind != "\\":
             after_hunk = line.startswith("+++ ")
+    if headed:
+        raise InputError(f"{origin}: line {headed}: file header without hunks (a truncated diff?)")
 
 
 def _is_file_line(line: str) -> bool:

@@ -15,6 +15,10 @@ class GitError(ChangeriskError):
     """A git invocation failed or no repository was found where one is needed."""
 
 
+class GitMissing(GitError):
+    """No git executable: nothing can be read from a repository."""
+
+
 class ConfigError(ChangeriskError):
     """The configuration file is invalid; the message names the file and the key."""
 

@@ -1,8 +1,9 @@
 """The one module that runs git.
 
 Every call fixes the flags that user configuration could otherwise change (prefixes, colour,
-external diff drivers, path quoting, rename detection) and scrubs inherited `GIT_*` variables
-that would point git at another repository or index.
+external diff drivers, path quoting, rename detection, log encoding and signatures), turns off
+the file-system monitor (a configured command git would run), and scrubs inherited `GIT_*`
+variables that would point git at another repository or index.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 
-from changerisk.errors import GitError
+from changerisk.errors import GitError, GitMissing
 from changerisk.model import Commit
 
 DIFF_FLAGS = (
@@ -38,6 +39,12 @@ _CONFIG = (
     "color.ui=never",
     "-c",
     "diff.external=",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "log.showSignature=false",
+    "-c",
+    "i18n.logOutputEncoding=UTF-8",
 )
 _KEEP_ENV = {"GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL"}
 
@@ -54,7 +61,7 @@ def run_git(args: Sequence[str], cwd: str | None = None, check: bool = True) -> 
     """Run git with the fixed configuration and return its standard output as bytes."""
     exe = shutil.which("git")
     if exe is None:
-        raise GitError("git is not installed or not on PATH")
+        raise GitMissing("git is not installed or not on PATH")
     proc = subprocess.run(
         [exe, *_CONFIG, *args],
         cwd=cwd,
@@ -74,6 +81,8 @@ def repo_root(cwd: str | None = None) -> str:
     """The top of the work tree containing `cwd`, or a GitError saying there is none."""
     try:
         out = run_git(["rev-parse", "--show-toplevel"], cwd=cwd)
+    except GitMissing:
+        raise
     except GitError:
         raise GitError(
             "not inside a git repository: give a diff file or '-' for standard input"
@@ -103,6 +112,11 @@ def merge_base(root: str, ref: str, head: str = "HEAD") -> str:
         ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=root, check=False
     )
     if not verify.strip():
+        if _is_shallow(root):
+            raise GitError(
+                f"unknown revision {ref!r} in a shallow clone: fetch more history "
+                "(e.g. git fetch --unshallow, or fetch-depth: 0 in actions/checkout)"
+            )
         raise GitError(f"unknown revision {ref!r}: fetch it first (e.g. git fetch origin {ref})")
     try:
         return run_git(["merge-base", ref, head], cwd=root).decode().strip()
@@ -111,6 +125,11 @@ def merge_base(root: str, ref: str, head: str = "HEAD") -> str:
             f"no merge base between {ref} and {head}: the clone may be shallow "
             "(fetch more history, e.g. git fetch --unshallow)"
         ) from None
+
+
+def _is_shallow(root: str) -> bool:
+    out = run_git(["rev-parse", "--is-shallow-repository"], cwd=root, check=False)
+    return out.strip() == b"true"
 
 
 def diff_range(
@@ -198,7 +217,7 @@ class BlobReader:
         if self._proc is None:
             exe = shutil.which("git")
             if exe is None:
-                raise GitError("git is not installed or not on PATH")
+                raise GitMissing("git is not installed or not on PATH")
             self._proc = subprocess.Popen(
                 [exe, *_CONFIG, "cat-file", "--batch"],
                 cwd=self.root,

@@ -152,7 +152,7 @@ def _attach_blob_loaders(
             change.load_old = _path_loader(root, old_rev, change.old_path)
     if change.status is not Status.DELETED:
         if worktree and change.new_path:
-            change.load_new = _file_loader(os.path.join(root, change.new_path))
+            change.load_new = _file_loader(root, change.new_path)
         elif change.new_blob and set(change.new_blob) != {"0"}:
             change.load_new = _blob_loader(root, change.new_blob)
         elif new_rev and change.new_path:
@@ -176,11 +176,20 @@ def _path_loader(root: str, revision: str, path: str) -> TextLoader:
     return lambda: _decode(git.read_path(root, revision, path))
 
 
-def _file_loader(path: str) -> TextLoader:
+def _file_loader(root: str, relative: str) -> TextLoader:
+    """The work-tree file as git would store it: a symbolic link is its target's name, never
+    the content it points at, and nothing outside the repository is read."""
+
     def load() -> str | None:
+        path = os.path.join(root, relative)
         try:
+            if os.path.islink(path):
+                return os.readlink(path)
+            top = os.path.realpath(root)
+            if os.path.commonpath([top, os.path.realpath(path)]) != top:
+                return None
             return _decode(Path(path).read_bytes())
-        except OSError:
+        except (OSError, ValueError):
             return None
 
     return load

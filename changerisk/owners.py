@@ -7,6 +7,7 @@ must not be able to name its own approvers. Parsing is the `codeowners` library'
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 OwnersOf = Callable[[str], tuple[str, ...]]
 # Where GitHub and GitLab look, in their order: the first file found is the one in force.
@@ -35,6 +36,7 @@ def _lookup(text: str) -> OwnersOf:
     from codeowners import CodeOwners
 
     parsed = CodeOwners(text)
+    _match_in_linear_time(parsed)
     cache: dict[str, tuple[str, ...]] = {}
 
     def owners(path: str) -> tuple[str, ...]:
@@ -43,3 +45,17 @@ def _lookup(text: str) -> OwnersOf:
         return cache[path]
 
     return owners
+
+
+def _match_in_linear_time(parsed: Any) -> None:
+    """Swap the library's compiled patterns for RE2 ones: the CODEOWNERS file comes from the
+    repository, and a line such as `*a*a*a*a*a*a*a*ab` backtracks for minutes in Python's
+    engine. A line RE2 cannot read is dropped, as GitHub drops lines it cannot parse."""
+    from changerisk.paths import linear_regex
+
+    kept = []
+    for pattern, *rest in parsed.paths:
+        compiled = linear_regex(pattern.pattern)
+        if compiled is not None:
+            kept.append((compiled, *rest))
+    parsed.paths = kept
