@@ -131,7 +131,8 @@ def signoff_inputs(
     elif pr.description is not None:
         description, source = pr.description, pr.description_source
     elif changeset.commits:
-        description = "\n\n".join(c.message for c in reversed(changeset.commits))
+        # bodies only: a subject such as "testing: lower parallelism" is no Testing section
+        description = "\n\n".join(c.message.partition("\n")[2] for c in reversed(changeset.commits))
         source = "commit messages"
     reviews = None
     if approvals_file is not None:

@@ -187,7 +187,14 @@ def raise_tier(
             f"{team.effective_level('')}"
         )
     author_level = who.level if who else team.effective_level("")
-    names = ", ".join(a.identity for a in authors if a.level == author_level) or "unknown"
+    names = (
+        ", ".join(
+            a.identity + ("" if a.known else ", not in the team file")
+            for a in authors
+            if a.level == author_level
+        )
+        or "unknown"
+    )
     for step in steps:
         if rank(level) < rank(step.min_level):
             continue

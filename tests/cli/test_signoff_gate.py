@@ -339,3 +339,16 @@ def test_unreadable_approvals_exit_2(shop: GitRepo, run_cli) -> None:
     run = run_cli("check", "--base", "main", "--approvals", bad)
     assert run.code == 2
     assert "expected a list of reviews" in run.err
+
+
+def test_commit_subjects_are_no_sections(shop: GitRepo, run_cli) -> None:
+    # a conventional subject such as "Testing: …" is no Testing section; the bodies are read
+    shop.commit(
+        "Testing: keep the retry off\n\nRollback: revert this commit",
+        {"services/payments/charge.py": CHARGE.replace("(amount)\n", "(amount, retry=0)\n")},
+    )
+    run = run_cli("check", "--base", "main", "--format", "json")
+    assert [f["message"] for f in run.json()["findings"] if f["code"] == "POL101"] == [
+        "the change description (commit messages) lacks production impact, blast radius and "
+        "testing: the senior + owner sign-off needs them"
+    ]

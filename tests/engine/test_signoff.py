@@ -118,6 +118,14 @@ POLICY = [
     ),
     (
         MEDIUM,
+        "stranger@example.com",
+        True,
+        "senior",
+        "tier senior: AI-assisted change by a junior-level author (stranger@example.com, not in "
+        "the team file) at risk medium → senior sign-off",
+    ),
+    (
+        MEDIUM,
         None,
         True,
         "senior",
