@@ -161,11 +161,7 @@ def build_report(
     kept.extend(exception_findings(used, config, today))
     unique = sorted(set(adjust(kept, config)), key=lambda f: (f.path, f.line, f.code, f.message))
     codeowners = None
-    if (
-        any(f.severity >= Severity.MEDIUM for f in unique)
-        or signoff.reviews is not None
-        or config.critical_paths
-    ):
+    if any(f.severity >= Severity.MEDIUM for f in unique) or signoff.reviews is not None:
         codeowners = codeowners_of(changeset.repo_root, changeset.base_rev)
     result = verdict(
         unique, config, ai_assisted, ai_sources, codeowners, ai_policy=not config.signoff.enabled

@@ -352,3 +352,12 @@ def test_commit_subjects_are_no_sections(shop: GitRepo, run_cli) -> None:
         "the change description (commit messages) lacks production impact, blast radius and "
         "testing: the senior + owner sign-off needs them"
     ]
+
+
+def test_history_replays_the_sign_off_policy(shop: GitRepo, run_cli) -> None:
+    run = run_cli("history", "--format", "json")
+    assert run.code == 0
+    feature = run.json()["commits"][0]
+    assert feature["sha"] == head(shop)
+    assert (feature["tier"], feature["ai_assisted"]) == ("senior + owner", True)
+    assert "POL101" in feature["rules"]
