@@ -103,6 +103,7 @@ def signoff_inputs(
     authors: Sequence[str] = (),
     description_file: str | None = None,
     approvals_file: str | None = None,
+    notes: Sequence[str] = (),
 ) -> SignoffInputs:
     """Who made the change, its description, and (with `approvals_file`) its reviews: from
     the command line, the CI environment (GitHub event file, GitLab variables) and the
@@ -144,6 +145,45 @@ def signoff_inputs(
         description_source=source,
         reviews=reviews,
         head_sha=head,
+        notes=tuple(n for n in notes if n),
+    )
+
+
+def signoff_config(config: Config, changeset: ChangeSet) -> tuple[Config, str]:
+    """The configuration with its team and sign-off policy as they stand at the revision the
+    change starts from, as CODEOWNERS is read: a change must not promote its own author or
+    approvers. Returns the note for the reasons ("" when nothing differs)."""
+    from changerisk import git
+    from changerisk.config import config_from_text
+    from changerisk.errors import ChangeriskError
+
+    root, base = changeset.repo_root, changeset.base_rev
+    if root is None or base is None or config.source in ("defaults", "config"):
+        return config, ""
+    try:
+        relative = Path(config.source).resolve().relative_to(Path(root).resolve()).as_posix()
+    except (ValueError, OSError):
+        return config, ""  # a config outside the repository: the change cannot edit it
+    try:
+        data = git.read_path(root, base, relative)
+    except ChangeriskError:
+        return config, ""
+    if data is None:
+        if not config.signoff.enabled:
+            return config, ""
+        return config, f"team and sign-off policy: {relative} is new in this change"
+    try:
+        before = config_from_text(
+            data.decode("utf-8", "replace"), relative, source=config.source, label=relative
+        )
+    except ChangeriskError:
+        return config, f"team and sign-off policy: {relative} at the base does not load"
+    if before.team == config.team and before.signoff == config.signoff:
+        return config, ""
+    return (
+        config.with_overrides(team=before.team, signoff=before.signoff),
+        f"team and sign-off policy read from {relative} at the base revision: this change "
+        "edits them, and its edits apply once it is merged",
     )
 
 

@@ -170,17 +170,25 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
     if not path.is_file():
         raise ConfigError(f"{path}: not a regular file (a directory or a broken link)")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return config_from_text(text, path.name, source=str(path), label=str(path))
+
+
+def config_from_text(text: str, name: str, source: str, label: str) -> Config:
+    """Parse the text of a config file named `name` (pyproject.toml or .changerisk.toml)."""
+    path = Path(name)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{label}: invalid TOML: {exc}") from None
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("changerisk", {})
         section = "[tool.changerisk] "
     else:
         table, section = data, ""
-    return parse_config(table, f"{path.name}: {section}".rstrip() + " ", source=str(path))
+    return parse_config(table, f"{path.name}: {section}".rstrip() + " ", source=source)
 
 
 def parse_config(table: dict[str, Any], where: str = "", source: str = "config") -> Config:

@@ -44,6 +44,7 @@ class SignoffInputs:
     description_source: str = ""
     reviews: tuple[Review, ...] | None = None  # None: approvals are not checked
     head_sha: str = ""
+    notes: tuple[str, ...] = ()  # said in the reasons (where the team file was read)
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,12 @@ def apply(
 ) -> GateResult:
     team = config.team
     tier = result.tier
-    reasons: list[str] = []
+    reasons: list[str] = list(inputs.notes)
     critical = critical_files(changeset, config)
     levels: tuple[AuthorLevel, ...] = ()
     if config.signoff.enabled:
         levels = author_levels(inputs.authors, team)
-        tier, reasons = raise_tier(
+        tier, steps = raise_tier(
             tier,
             result.level,
             tiers=config.tiers,
@@ -120,6 +121,7 @@ def apply(
             authors=levels,
             critical=critical,
         )
+        reasons.extend(steps)
     extra: list[Finding] = []
     sections_missing: list[str] = []
     if config.signoff.enabled and config.tiers.index(tier) >= config.tiers.index(
@@ -154,6 +156,15 @@ def apply(
             missing.append(
                 f"the description's missing sections ({', '.join(sections_missing)}), "
                 f"{DESCRIPTION_CODE}"
+            )
+        unowned = sorted(path for path, found in owners.items() if not found)
+        if config.requirement(tier).owner and unowned:
+            shown = ", ".join(unowned[:3]) + (
+                f" and {len(unowned) - 3} more" if len(unowned) > 3 else ""
+            )
+            reasons.append(
+                f"no owner is listed for {shown} (CODEOWNERS, critical-paths owners): "
+                "no owner approval is asked for it"
             )
         counted = [a.identity for a in approvals if a.counted]
         if missing:

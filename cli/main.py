@@ -248,11 +248,13 @@ def _report(
     if fail_on:
         config = config.with_overrides(fail_on=fail_on.lower())
     ai_sources = api.ai_provenance(changeset, config, flag=ai_assisted)
+    config, note = api.signoff_config(config, changeset)
     signoff = api.signoff_inputs(
         changeset,
         authors=authors,
         description_file=description_file,
         approvals_file=approvals_file,
+        notes=(note,),
     )
     report = api.check(
         changeset,

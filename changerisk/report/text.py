@@ -107,7 +107,7 @@ def _add_finding(table: Table, finding: Finding) -> None:
     from rich.text import Text
 
     table.add_row(
-        f"  {finding.line}",
+        f"  {finding.line or ''}",  # 0: about the change as a whole (its description)
         Text(finding.code, style="bold"),
         Text(finding.severity.label, style=_STYLE[finding.severity.label]),
         finding.message,

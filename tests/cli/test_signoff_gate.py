@@ -361,3 +361,38 @@ def test_history_replays_the_sign_off_policy(shop: GitRepo, run_cli) -> None:
     assert feature["sha"] == head(shop)
     assert (feature["tier"], feature["ai_assisted"]) == ("senior + owner", True)
     assert "POL101" in feature["rules"]
+
+
+def test_a_change_cannot_promote_its_author(shop: GitRepo, run_cli) -> None:
+    # the change makes its author senior and a friend a senior approver: the team file in
+    # force is the base revision's
+    shop.commit(
+        "Promote",
+        {
+            ".changerisk.toml": CONFIG.replace(
+                '"dev@acme.io" = { level = "mid"', '"dev@acme.io" = { level = "principal"'
+            ).replace('"@pay" = "mid"', '"@pay" = "senior"')
+        },
+    )
+    described = write(shop.path.parent / "pr.md", FILLED)
+    pay = write(shop.path.parent / "pay.json", [review("pay", "APPROVED", head(shop), "t", 1)])
+    run = run_cli(
+        "check",
+        "--base",
+        "main",
+        "--approvals",
+        pay,
+        "--description-file",
+        described,
+        "--format",
+        "json",
+    )
+    assert run.code == 1
+    report = run.json()
+    assert report["authors"][0]["level"] == "mid"
+    assert report["missing_approvals"] == ["an approval from a senior or above: @lead, @cto"]
+    assert (
+        "team and sign-off policy read from .changerisk.toml at the base revision: this change "
+        "edits them, and its edits apply once it is merged" in report["reasons"]
+    )
+    assert "INT103" in {f["code"] for f in report["findings"]}
