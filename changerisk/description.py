@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 from changerisk.signoff import Section
 
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*)$")
 _BOLD = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)(.+?)(?:\*\*|__)\s*:?\s*(.*)$")
 _LABEL = re.compile(r"^\s*(?:[-*+]\s+)?([A-Za-z][A-Za-z /&'-]{1,60}?)\s*:\s*(.*)$")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _PLACEHOLDER = re.compile(
     r"^[\s\-*_.…:>|`]*(?:todo|tbd|tba|fill (?:this )?in|\?+)?[\s\-*_.…:]*$", re.I
 )
@@ -39,7 +38,7 @@ def blocks(text: str, sections: Sequence[Section] = ()) -> list[Block]:
     """The description cut at its Markdown headings, and at bold or labelled lines that name
     one of `sections` (other labels, `Note: …`, stay in the text they belong to)."""
     names = {_norm(s) for section in sections for s in section.synonyms}
-    text = _COMMENT.sub("", text)
+    text = _without_comments(text)
     out: list[Block] = []
     title, heading = "", True
     body: list[str] = []
@@ -53,7 +52,7 @@ def blocks(text: str, sections: Sequence[Section] = ()) -> list[Block]:
             label = None
         if match:
             out.append(Block(title, "\n".join(body), heading))
-            title = match.group(2) if match.re is _HEADING else match.group(1)
+            title = match.group(2).rstrip(" \t#") if match.re is _HEADING else match.group(1)
             body = [match.group(2)] if match.re is _BOLD else []
             heading = True
         elif label:
@@ -63,6 +62,22 @@ def blocks(text: str, sections: Sequence[Section] = ()) -> list[Block]:
             body.append(line)
     out.append(Block(title, "\n".join(body), heading))
     return [b for b in out if b.title]
+
+
+def _without_comments(text: str) -> str:
+    """HTML comments removed (an unclosed one runs to the end), in linear time."""
+    out: list[str] = []
+    position = 0
+    while True:
+        start = text.find("<!--", position)
+        if start < 0:
+            out.append(text[position:])
+            return "".join(out)
+        out.append(text[position:start])
+        end = text.find("-->", start + 4)
+        if end < 0:
+            return "".join(out)
+        position = end + 3
 
 
 def _names(block: Block, section: Section) -> bool:

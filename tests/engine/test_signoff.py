@@ -649,3 +649,32 @@ def test_gitlab_approvals_object() -> None:
     )
     reviews = parse_reviews(text, "approvals.json")
     assert [(r.login, r.state, r.commit_id) for r in reviews] == [("@lead", "APPROVED", "")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<!--" * 20_000,
+        "# " + " " * 60_000 + "x",
+        "**" + "a" * 60_000,
+        ("Rollback" + " " * 50 + ":") * 2_000,
+        "- " * 30_000,
+    ],
+    ids=["open-comments", "heading-spaces", "bold-unclosed", "labels", "bullets"],
+)
+def test_description_parser_is_linear_on_hostile_text(text: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    missing_sections(text, DEFAULT_SECTIONS)
+    assert time.perf_counter() - started < 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_suppression_parser_never_crashes(text: str) -> None:
+    from changerisk.suppression import parse_line
+
+    parsed = parse_line("# changerisk: ignore[TF101] " + text, 1)
+    assert parsed is not None
+    parsed.expired(date(2026, 1, 31))
