@@ -141,7 +141,8 @@ class Config:
 
 
 def find_config(start: Path) -> Path | None:
-    """The nearest `.changerisk.toml`, or pyproject.toml with `[tool.changerisk]`, upwards."""
+    """The nearest `.changerisk.toml`, or pyproject.toml with `[tool.changerisk]`, upwards,
+    up to the top of the repository: a file above it belongs to no one checking this one."""
     for folder in (start, *start.parents):
         candidate = folder / CONFIG_FILE
         if candidate.exists() or candidate.is_symlink():
@@ -149,6 +150,8 @@ def find_config(start: Path) -> Path | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file() and _has_tool_section(pyproject):
             return pyproject
+        if (folder / ".git").exists():
+            return None
     return None
 
 

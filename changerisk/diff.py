@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from changerisk.errors import InputError
@@ -25,13 +26,57 @@ def decode(data: bytes, origin: str) -> str:
     """Decode diff bytes as UTF-8 or fail with the line that is not."""
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{origin}: not UTF-8 text (invalid byte at line {line})") from None
+    except UnicodeDecodeError:
+        text = _decode_by_file(data, origin)
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InputError(f"{origin}: NUL byte at line {line}: binary data, not a text diff")
+        at = text.index("\x00")
+        line = text.count("\n", 0, at) + 1
+        where = _in_file(data, len(text[:at].encode()))
+        raise InputError(f"{origin}: NUL byte at line {line}{where}: binary data, not a text diff")
     return text.removeprefix("\ufeff")
+
+
+_SECTION = re.compile(rb"^diff --git ", re.MULTILINE)
+
+
+def _decode_by_file(data: bytes, origin: str) -> str:
+    """Decode a diff with bytes that are not UTF-8, one file's part at a time.
+
+    A file no rule reads (no detected format: a stylesheet, a text fixture of an encoding test)
+    is read as Latin-1, which keeps every ASCII character as it is. A file some rule reads
+    (Terraform, YAML, SQL, shell, ...), or one whose name gives no format to judge by, is an
+    error naming it: what rules would read is never guessed at.
+    """
+    from changerisk.formats import detect_formats
+
+    starts = [0, *(m.start() for m in _SECTION.finditer(data)), len(data)]
+    parts = []
+    for begin, end in itertools.pairwise(starts):
+        part = data[begin:end]
+        try:
+            parts.append(part.decode("utf-8"))
+            continue
+        except UnicodeDecodeError as exc:
+            bad = begin + exc.start
+        where = _in_file(data, bad)
+        path = where.removeprefix(", in ")
+        if not path or "." not in path.rsplit("/", 1)[-1] or detect_formats(path):
+            line = data.count(b"\n", 0, bad) + 1
+            raise InputError(f"{origin}: not UTF-8 text (invalid byte at line {line}{where})")
+        parts.append(part.decode("latin-1"))
+    return "".join(parts)
+
+
+_FILE_HEADER = re.compile(rb"^(?:\+\+\+ (?:b/)?|diff --git a/\S+ b/)(.+)$", re.MULTILINE)
+
+
+def _in_file(data: bytes, offset: int) -> str:
+    """`, in <path>` for the file whose part of the diff holds byte `offset`, when known."""
+    found = [m.group(1) for m in _FILE_HEADER.finditer(data, 0, offset)]
+    if not found:
+        return ""
+    path = found[-1].decode("utf-8", "replace").split("\t")[0].strip()
+    return "" if path == "/dev/null" else f", in {path}"
 
 
 def parse_diff(data: bytes | str, origin: str = "diff") -> list[FileChange]:

@@ -12,6 +12,7 @@ import atexit
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 
 from changerisk.errors import GitError, GitMissing
@@ -57,16 +58,28 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_git(args: Sequence[str], cwd: str | None = None, check: bool = True) -> bytes:
-    """Run git with the fixed configuration and return its standard output as bytes."""
+def run_git(
+    args: Sequence[str],
+    cwd: str | None = None,
+    check: bool = True,
+    index: str | None = None,
+    stdin: bytes | None = None,
+) -> bytes:
+    """Run git with the fixed configuration and return its standard output as bytes.
+
+    `index` points git at another index file (a scratch copy); `stdin` is fed to git.
+    """
     exe = shutil.which("git")
     if exe is None:
         raise GitMissing("git is not installed or not on PATH")
+    env = _env()
+    if index is not None:
+        env["GIT_INDEX_FILE"] = index
     proc = subprocess.run(
         [exe, *_CONFIG, *args],
         cwd=cwd,
-        env=_env(),
-        stdin=subprocess.DEVNULL,
+        env=env,
+        input=stdin if stdin is not None else b"",
         capture_output=True,
         check=False,
     )
@@ -96,10 +109,31 @@ def _only(paths: Sequence[str], text: bool) -> list[str]:
 
 
 def diff_worktree(root: str, paths: Sequence[str] = (), text: bool = False) -> bytes:
-    """`git diff HEAD`: everything not yet committed, staged or not."""
-    if not _has_head(root):
-        return run_git(["diff", "--cached", *DIFF_FLAGS, *_only(paths, text)], cwd=root)
-    return run_git(["diff", *DIFF_FLAGS, "HEAD", *_only(paths, text)], cwd=root)
+    """`git diff HEAD`: everything not yet committed, staged or not, new files included.
+
+    Files git does not track yet (and does not ignore) are part of the change a developer or an
+    agent is about to commit: they are added, with `--intent-to-add`, to a scratch copy of the
+    index, so they show as new files while the real index is never touched.
+    """
+    args = ["diff", *DIFF_FLAGS, "HEAD" if _has_head(root) else EMPTY_TREE, *_only(paths, text)]
+    untracked = run_git(
+        ["ls-files", "-z", "--others", "--exclude-standard", *_only(paths, False)], cwd=root
+    )
+    if not untracked.strip(b"\0"):
+        return run_git(args, cwd=root)
+    with tempfile.TemporaryDirectory(prefix="changerisk-") as scratch:
+        index = os.path.join(scratch, "index")
+        real = run_git(["rev-parse", "--git-path", "index"], cwd=root).decode().strip()
+        real = os.path.join(root, real)
+        if os.path.isfile(real):
+            shutil.copyfile(real, index)
+        run_git(
+            ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"],
+            cwd=root,
+            index=index,
+            stdin=b"\0".join(b":(literal)" + name for name in untracked.split(b"\0") if name),
+        )
+        return run_git(args, cwd=root, index=index)
 
 
 def diff_staged(root: str, paths: Sequence[str] = (), text: bool = False) -> bytes:

@@ -464,7 +464,10 @@ class InstancesRemoved(Rule):
         severity = destroy_severity(rtype, self.severity)
         data = ": their data is lost" if rtype in STATEFUL_TYPES else ""
         old_count, new_count = _count(old), _count(new)
-        if new_count is not None and "count" in old.attributes and old_count != new_count:
+        added_zero = new_count == 0 and "count" not in old.attributes  # `count = 0` added
+        if new_count is not None and (
+            added_zero or ("count" in old.attributes and old_count != new_count)
+        ):
             line = new.line_of("count")
             if not _added(pair.new, line):
                 return None

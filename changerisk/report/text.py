@@ -14,7 +14,7 @@ from changerisk.report import Report
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
 _STYLE = {
     "none": "green",
@@ -66,17 +66,11 @@ def _render(report: Report, console: Console) -> None:
     for reason in report.reasons:
         reasons.add_row("  why", reason)
     console.print(reasons)
+    width = console.width
     for path, group in groupby(report.findings, key=lambda f: f.path):
         console.print()
         console.print(Text(path, style="bold underline"))
-        table = Table.grid(padding=(0, 1))
-        table.add_column(justify="right", style="dim", no_wrap=True)
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True)
-        table.add_column()
-        for finding in group:
-            _add_finding(table, finding)
-        console.print(table)
+        console.print(_findings(list(group), width), soft_wrap=True)
     if report.approvals_checked:
         console.print()
         console.print(Text(f"approvals for {report.tier}:", style="bold"))
@@ -103,23 +97,47 @@ def _render(report: Report, console: Console) -> None:
     console.print(_summary(report))
 
 
-def _add_finding(table: Table, finding: Finding) -> None:
+def _findings(findings: list[Finding], width: int) -> Text:
+    """The findings of one file as aligned columns (line, code, severity, message), the
+    message and its notes wrapped in the width left. Laid out here, not by a rich Table: a
+    table costs milliseconds a row, and a monorepo change can have thousands of findings."""
+    import textwrap
+
     from rich.text import Text
 
-    table.add_row(
-        f"  {finding.line or ''}",  # 0: about the change as a whole (its description)
-        Text(finding.code, style="bold"),
-        Text(finding.severity.label, style=_STYLE[finding.severity.label]),
-        finding.message,
-    )
-    if finding.evidence:
-        marker = "-" if finding.side == "old" else "+"
-        table.add_row("", "", "", Text(f"{marker} {finding.evidence[:200]}", style="dim"))
-    if finding.adjustments:
-        note = "; ".join(finding.adjustments)
-        table.add_row("", "", "", Text(f"context: {note}", style="dim"))
-    if finding.hint:
-        table.add_row("", "", "", Text(f"hint: {finding.hint}", style="italic"))
+    # line 0: about the change as a whole (its description), no line to show
+    numbers = [f"  {f.line or ''}" for f in findings]
+    w_line = max(map(len, numbers))
+    w_code = max(len(f.code) for f in findings)
+    w_level = max(len(f.severity.label) for f in findings)
+    indent = w_line + w_code + w_level + 3
+    room = max(20, width - indent)
+    out = Text()
+    for number, finding in zip(numbers, findings, strict=True):
+        out.append(number.rjust(w_line), style="dim")
+        out.append(" ")
+        out.append(finding.code.ljust(w_code), style="bold")
+        out.append(" ")
+        out.append(finding.severity.label.ljust(w_level), style=_STYLE[finding.severity.label])
+        out.append(" ")
+        notes: list[tuple[str, str]] = []
+        if finding.evidence:
+            marker = "-" if finding.side == "old" else "+"
+            notes.append((f"{marker} {finding.evidence[:200]}", "dim"))
+        if finding.adjustments:
+            notes.append((f"context: {'; '.join(finding.adjustments)}", "dim"))
+        if finding.hint:
+            notes.append((f"hint: {finding.hint}", "italic"))
+        first = True
+        for text, style in [(finding.message, ""), *notes]:
+            for line in textwrap.wrap(text, room, break_on_hyphens=False) or [""]:
+                if not first:
+                    out.append("\n" + " " * indent)
+                out.append(line, style=style)
+                first = False
+        out.append("\n")
+    out.rstrip()
+    return out
 
 
 def _summary(report: Report) -> object:

@@ -486,3 +486,24 @@ def test_formats_come_from_the_full_text_in_a_repository(git_repo: GitRepo, run_
     result = run_cli("check", "--select", "SH", "--format", "json")
     assert result.code == 1, result.err
     assert result.found() == {("SH101", "bin/deploy", 43)}
+
+
+def test_worktree_includes_new_untracked_files(git_repo: GitRepo, run_cli) -> None:
+    """A migration or module not yet `git add`ed is part of what is about to be committed."""
+    git_repo.commit("init", {"README.md": "x\n", ".gitignore": "build/\n"})
+    git_repo.write("db/drop.sql", "DROP TABLE users;\n")
+    git_repo.write("build/drop.sql", "DROP TABLE users;\n")  # ignored: not part of any change
+    index = (git_repo.path / ".git" / "index").read_bytes()
+    status = git_repo.git("status", "--porcelain")
+    result = run_cli("check", "--select", "SQL101", "--format", "json")
+    assert result.found() == {("SQL101", "db/drop.sql", 1)}
+    assert (git_repo.path / ".git" / "index").read_bytes() == index  # the index is untouched
+    assert git_repo.git("status", "--porcelain") == status
+    assert run_cli("check", "--staged", "--select", "SQL101", "--format", "json").found() == set()
+
+
+def test_untracked_files_in_a_repository_without_commits(git_repo: GitRepo, run_cli) -> None:
+    git_repo.write("infra/main.tf", 'resource "aws_s3_bucket" "b" {\n  force_destroy = true\n}\n')
+    paths = {c.path for c in read_change().files}
+    assert paths == {"infra/main.tf"}
+    assert run_cli("check", "--format", "json").code in (0, 1)

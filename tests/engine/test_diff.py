@@ -422,7 +422,7 @@ ERROR_CASES = [
     (
         "non_utf8",
         b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+\xff\xfe\n",
-        "not UTF-8 text (invalid byte at line 6)",
+        "not UTF-8 text (invalid byte at line 6, in x)",
     ),
     (
         "latin1_on_line_2",

@@ -62,6 +62,14 @@ CASES: list[tuple[str, bytes, int, tuple[str, ...]]] = [
         2,
         ("not UTF-8",),
     ),
+    (
+        "Latin-1 in a file no rule reads",
+        (GIT + DROP).encode()
+        + b"diff --git a/t/latin1.css b/t/latin1.css\n--- a/t/latin1.css\n+++ b/t/latin1.css\n"
+        + b"@@ -1 +1 @@\n-a\n+/* caf\xe9 */\n",
+        1,
+        ("TF101",),
+    ),
     ("NUL byte", (GIT + DROP).encode().replace(b"pg", b"p\x00g"), 2, ("NUL byte", "line 7")),
     (
         "a 1 MiB line",
