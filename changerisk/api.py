@@ -9,7 +9,8 @@ from pathlib import Path
 from changerisk import inputs
 from changerisk.config import Config, load_config
 from changerisk.engine import build_report
-from changerisk.errors import GitError
+from changerisk.errors import GitError, InputError
+from changerisk.gate import SignoffInputs
 from changerisk.model import ChangeSet
 from changerisk.registry import all_rules, select_rules
 from changerisk.report import Report
@@ -95,6 +96,103 @@ def ai_provenance(
     )
 
 
+def signoff_inputs(
+    changeset: ChangeSet,
+    *,
+    env: Mapping[str, str] | None = None,
+    authors: Sequence[str] = (),
+    description_file: str | None = None,
+    approvals_file: str | None = None,
+    notes: Sequence[str] = (),
+) -> SignoffInputs:
+    """Who made the change, its description, and (with `approvals_file`) its reviews: from
+    the command line, the CI environment (GitHub event file, GitLab variables) and the
+    commits of the checked range. Nothing is fetched from the network."""
+    from changerisk import forge
+    from changerisk.provenance import builtin
+    from changerisk.team import authors_of
+
+    env = os.environ if env is None else env
+    pr = forge.pull_request(env)
+    agents, _ = builtin()
+    agent_emails = {
+        c.author_email.lower()
+        for c in changeset.commits
+        if any(agent.matches(c.author, c.author_email) for agent in agents)
+    }
+    found = authors_of(changeset.commits, pr.authors, authors, agent_emails)
+    description: str | None = None
+    source = ""
+    if description_file is not None:
+        try:
+            description = Path(description_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{description_file}: cannot read the description: {exc}") from None
+        source = Path(description_file).name
+    elif pr.description is not None:
+        description, source = pr.description, pr.description_source
+    elif changeset.commits:
+        # bodies only: a subject such as "testing: lower parallelism" is no Testing section
+        description = "\n\n".join(c.message.partition("\n")[2] for c in reversed(changeset.commits))
+        source = "commit messages"
+    reviews = None
+    if approvals_file is not None:
+        reviews = tuple(forge.read_reviews(approvals_file))
+    head = pr.head_sha or _head_sha(changeset)
+    return SignoffInputs(
+        authors=found,
+        description=description,
+        description_source=source,
+        reviews=reviews,
+        head_sha=head,
+        notes=tuple(n for n in notes if n),
+    )
+
+
+def signoff_config(config: Config, changeset: ChangeSet) -> tuple[Config, str]:
+    """The configuration with its team and sign-off policy as they stand at the revision the
+    change starts from, as CODEOWNERS is read: a change must not promote its own author or
+    approvers. Returns the note for the reasons ("" when nothing differs)."""
+    from changerisk import git
+    from changerisk.config import config_from_text
+    from changerisk.errors import ChangeriskError
+
+    root, base = changeset.repo_root, changeset.base_rev
+    if root is None or base is None or config.source in ("defaults", "config"):
+        return config, ""
+    try:
+        relative = Path(config.source).resolve().relative_to(Path(root).resolve()).as_posix()
+    except (ValueError, OSError):
+        return config, ""  # a config outside the repository: the change cannot edit it
+    try:
+        data = git.read_path(root, base, relative)
+    except ChangeriskError:
+        return config, ""
+    if data is None:
+        if not config.signoff.enabled:
+            return config, ""
+        return config, f"team and sign-off policy: {relative} is new in this change"
+    try:
+        before = config_from_text(
+            data.decode("utf-8", "replace"), relative, source=config.source, label=relative
+        )
+    except ChangeriskError:
+        return config, f"team and sign-off policy: {relative} at the base does not load"
+    if before.team == config.team and before.signoff == config.signoff:
+        return config, ""
+    return (
+        config.with_overrides(team=before.team, signoff=before.signoff),
+        f"team and sign-off policy read from {relative} at the base revision: this change "
+        "edits them, and its edits apply once it is merged",
+    )
+
+
+def _head_sha(changeset: ChangeSet) -> str:
+    if changeset.commits:
+        return changeset.commits[0].sha
+    return ""
+
+
 def check(
     changeset: ChangeSet,
     config: Config | None = None,
@@ -104,6 +202,7 @@ def check(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     rules: Sequence[type[Rule]] | None = None,
+    signoff: SignoffInputs | None = None,
 ) -> Report:
     """Check a change and return its report. `select`/`ignore` extend the configuration's."""
     config = config or load_config(start=Path(changeset.repo_root or os.getcwd()))
@@ -113,4 +212,11 @@ def check(
         select=tuple(select) or config.select,
         ignore=(*config.ignore, *ignore),
     )
-    return build_report(changeset, chosen, config, ai_assisted=ai_assisted, ai_sources=ai_sources)
+    return build_report(
+        changeset,
+        chosen,
+        config,
+        ai_assisted=ai_assisted,
+        ai_sources=ai_sources,
+        signoff=signoff,
+    )

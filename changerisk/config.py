@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,16 @@ from typing import Any
 from changerisk.errors import ConfigError
 from changerisk.model import LEVEL_NAMES, Severity
 from changerisk.rule import CriticalPath
+from changerisk.signoff import (
+    DEFAULT_SECTIONS,
+    PolicyStep,
+    Requirement,
+    Section,
+    SignoffPolicy,
+    default_requirement,
+    default_steps,
+)
+from changerisk.team import DEFAULT_LEVELS, Person, Team, identity
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,6 +82,18 @@ CONFIG_FILE = ".changerisk.toml"
 
 
 @dataclass(frozen=True)
+class ConfigException:
+    """A configured exception: these codes are ignored on these paths until a date, for a
+    reason. Expired, it suppresses nothing; without a reason or too far ahead, it is reported."""
+
+    codes: tuple[str, ...]
+    paths: tuple[str, ...]
+    until: date | None
+    reason: str
+    index: int
+
+
+@dataclass(frozen=True)
 class Config:
     """The validated configuration; defaults apply where the file is silent."""
 
@@ -92,6 +115,11 @@ class Config:
     non_production: tuple[str, ...] = DEFAULT_NON_PRODUCTION
     terraform_replacements: dict[str, tuple[str, ...]] = field(default_factory=dict)
     change_shape: dict[str, int] = field(default_factory=dict)
+    team: Team = field(default_factory=Team)
+    signoff: SignoffPolicy = field(default_factory=SignoffPolicy)
+    max_exception_days: int = 90
+    exceptions: tuple[ConfigException, ...] = ()
+    today: date | None = None  # fixed "today" for expiries (tests, replays); None: the clock
 
     def rule_options(self) -> dict[str, object]:
         """Settings of rule families, by dotted key, for `RuleSettings.options`."""
@@ -100,7 +128,13 @@ class Config:
             "environments.non-production": self.non_production,
             "environments.production": self.production,
             **{f"change-shape.{key}": value for key, value in self.change_shape.items()},
+            "exceptions.max-days": self.max_exception_days,
+            "exceptions.today": (self.today or date.today()).isoformat(),
         }
+
+    def requirement(self, tier: str) -> Requirement:
+        """The approvals that satisfy `tier` under this configuration."""
+        return self.signoff.requirements.get(tier) or default_requirement(tier, self.team)
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **changes)
@@ -139,17 +173,25 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
     if not path.is_file():
         raise ConfigError(f"{path}: not a regular file (a directory or a broken link)")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return config_from_text(text, path.name, source=str(path), label=str(path))
+
+
+def config_from_text(text: str, name: str, source: str, label: str) -> Config:
+    """Parse the text of a config file named `name` (pyproject.toml or .changerisk.toml)."""
+    path = Path(name)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{label}: invalid TOML: {exc}") from None
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("changerisk", {})
         section = "[tool.changerisk] "
     else:
         table, section = data, ""
-    return parse_config(table, f"{path.name}: {section}".rstrip() + " ", source=str(path))
+    return parse_config(table, f"{path.name}: {section}".rstrip() + " ", source=source)
 
 
 def parse_config(table: dict[str, Any], where: str = "", source: str = "config") -> Config:
@@ -187,8 +229,20 @@ def parse_config(table: dict[str, Any], where: str = "", source: str = "config")
     )
     for glob, _ in per_path:
         _check_globs((glob,), f"{where}per-path-ignores")
+    team = _team(table.get("team", {}), where)
+    signoff = _signoff(
+        table, where, tiers, team, ai.get("min-level", cfg.ai_min_level), ai_min_tier
+    )
+    exceptions = table.get("exceptions", {})
     return replace(
         cfg,
+        team=team,
+        signoff=signoff,
+        max_exception_days=exceptions.get("max-days", cfg.max_exception_days),
+        exceptions=tuple(
+            _exception(entry, index, where)
+            for index, entry in enumerate(exceptions.get("ignore", []))
+        ),
         fail_on=table.get("fail-on", cfg.fail_on),
         select=tuple(table.get("select", ())),
         ignore=tuple(table.get("ignore", ())),
@@ -209,6 +263,135 @@ def parse_config(table: dict[str, Any], where: str = "", source: str = "config")
             rtype: tuple(names)
             for rtype, names in terraform.get("replacement-attributes", {}).items()
         },
+    )
+
+
+def _team(table: dict[str, Any], where: str) -> Team:
+    levels = tuple(table.get("levels", DEFAULT_LEVELS))
+
+    def level(value: str, key: str) -> str:
+        if value not in levels:
+            raise ConfigError(
+                f"{where}{key}: {json.dumps(value)} is not one of team.levels ({', '.join(levels)})"
+            )
+        return value
+
+    senior = table.get("senior", "senior" if "senior" in levels else levels[-1])
+    level(senior, "team.senior")
+    unknown = level(table.get("unknown-level", levels[0]), "team.unknown-level")
+    people: list[Person] = []
+    owner_of: dict[str, tuple[str, str]] = {}
+    for name, entry in table.get("people", {}).items():
+        key = f"team.people.{json.dumps(name)}"
+        if isinstance(entry, str):
+            entry = {"level": entry}
+        person_level = level(entry["level"], f"{key}.level" if "aliases" in entry else key)
+        ids = [identity(name), *(identity(a) for a in entry.get("aliases", ()))]
+        for who in ids:
+            if who in owner_of and owner_of[who][1] != person_level:
+                raise ConfigError(
+                    f"{where}{key}: {who} is given two levels ({owner_of[who][1]} under "
+                    f"{owner_of[who][0]}, {person_level} here)"
+                )
+            if who in owner_of:
+                raise ConfigError(
+                    f"{where}{key}: {who} is listed twice (also under {owner_of[who][0]})"
+                )
+            owner_of[who] = (json.dumps(name), person_level)
+        people.append(Person(name=name, level=person_level, identities=frozenset(ids)))
+    groups = {name: tuple(members) for name, members in table.get("groups", {}).items()}
+    return Team(
+        levels=levels, people=tuple(people), senior=senior, unknown_level=unknown, groups=groups
+    )
+
+
+def _signoff(
+    table: dict[str, Any],
+    where: str,
+    tiers: tuple[str, ...],
+    team: Team,
+    ai_min_level: str,
+    ai_min_tier: str,
+) -> SignoffPolicy:
+    data = table.get("sign-off", {})
+
+    def tier(value: str, key: str) -> str:
+        if value not in tiers:
+            raise ConfigError(f"{where}{key}: {json.dumps(value)} is not one of tiers")
+        return value
+
+    def level(value: str, key: str) -> str:
+        if value and value not in team.levels:
+            raise ConfigError(
+                f"{where}{key}: {json.dumps(value)} is not one of team.levels "
+                f"({', '.join(team.levels)})"
+            )
+        return value
+
+    steps = default_steps(tiers, team, ai_min_level, ai_min_tier)
+    if "policy" in data:
+        steps = tuple(
+            PolicyStep(
+                tier=tier(entry["tier"], f"sign-off.policy[{i}].tier"),
+                min_level=entry.get("min-level", "none"),
+                ai_assisted=entry.get("ai-assisted"),
+                author_below=level(
+                    entry.get("author-below", ""), f"sign-off.policy[{i}].author-below"
+                ),
+                critical_path=entry.get("critical-path"),
+            )
+            for i, entry in enumerate(data["policy"])
+        )
+    requirements = {
+        tier(name, f"sign-off.approvals.{json.dumps(name)}"): Requirement(
+            level=level(entry.get("level", ""), f"sign-off.approvals.{json.dumps(name)}.level"),
+            owner=entry.get("owner", False),
+            count=entry.get("count", 1),
+        )
+        for name, entry in data.get("approvals", {}).items()
+    }
+    description_tier = data.get("description-tier", "senior" if "senior" in tiers else tiers[-1])
+    tier(description_tier, "sign-off.description-tier")
+    sections: tuple[Section, ...] = DEFAULT_SECTIONS
+    if "sections" in data:
+        known = {s.name: s for s in DEFAULT_SECTIONS}
+        sections = tuple(
+            known.get(entry, Section(entry, (entry,)))
+            if isinstance(entry, str)
+            else Section(entry["name"], (entry["name"], *entry.get("synonyms", ())))
+            for entry in data["sections"]
+        )
+    return SignoffPolicy(
+        enabled="team" in table or "sign-off" in table,
+        steps=steps,
+        requirements=requirements,
+        description_tier=description_tier,
+        sections=sections,
+        stale_approvals=data.get("stale-approvals", "reject"),
+        trailer_approvals=data.get("trailer-approvals", True),
+    )
+
+
+def _exception(entry: dict[str, Any], index: int, where: str) -> ConfigException:
+    until = entry.get("until")
+    if isinstance(until, str):
+        try:
+            until = date.fromisoformat(until.strip())
+        except ValueError:
+            raise ConfigError(
+                f"{where}exceptions.ignore[{index}].until: {json.dumps(until)} is not a date "
+                "(YYYY-MM-DD)"
+            ) from None
+    elif until is not None and not isinstance(until, date):
+        raise ConfigError(f"{where}exceptions.ignore[{index}].until: expected a date (YYYY-MM-DD)")
+    paths = tuple(entry.get("paths", ()))
+    _check_globs(paths, f"{where}exceptions.ignore[{index}].paths")
+    return ConfigException(
+        codes=tuple(entry["codes"]),
+        paths=paths,
+        until=until,
+        reason=entry.get("reason", "").strip(),
+        index=index,
     )
 
 

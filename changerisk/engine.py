@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from datetime import date
 from functools import partial
 
-from changerisk.config import Config
+from changerisk.config import Config, ConfigException
 from changerisk.errors import RuleCrash
-from changerisk.model import ChangeSet, FileChange, Finding, Severity
+from changerisk.gate import SignoffInputs, apply, exception_findings
+from changerisk.model import Category, ChangeSet, FileChange, Finding, Severity
 from changerisk.owners import codeowners_of
 from changerisk.paths import matches_any
 from changerisk.registry import matches
@@ -69,12 +71,53 @@ def _path_ignored(finding: Finding, config: Config) -> bool:
     )
 
 
+def apply_exceptions(
+    findings: list[Finding], config: Config, today: date
+) -> tuple[list[Finding], list[Suppressed], list[str], list[ConfigException]]:
+    """Configured exceptions: kept findings, suppressed ones, expiry notes, exceptions met."""
+    kept: list[Finding] = []
+    dropped: list[Suppressed] = []
+    expired: list[str] = []
+    used: list[ConfigException] = []
+    for finding in findings:
+        entry = next(
+            (
+                e
+                for e in config.exceptions
+                if matches(finding.code, e.codes)
+                and (not e.paths or matches_any(finding.path, e.paths))
+                and finding.category not in (Category.INTEGRITY, Category.PROCESS)
+            ),
+            None,
+        )
+        if entry is None:
+            kept.append(finding)
+            continue
+        if entry not in used:
+            used.append(entry)
+        if entry.until is not None and entry.until < today:
+            kept.append(finding)
+            expired.append(
+                f"exception exceptions.ignore[{entry.index}] ({', '.join(entry.codes)}) expired "
+                f"on {entry.until}: {finding.code} at {finding.path}:{finding.line} is reported"
+            )
+        elif not entry.reason:
+            kept.append(finding)
+        else:
+            until = f" until {entry.until}" if entry.until else ""
+            dropped.append(Suppressed(finding, f"config exception{until}: {entry.reason}"))
+    return kept, dropped, expired, used
+
+
 def apply_suppressions(
-    by_path: dict[str, FileChange], findings: list[Finding]
-) -> tuple[list[Finding], list[Suppressed]]:
+    by_path: dict[str, FileChange], findings: list[Finding], today: date | None = None
+) -> tuple[list[Finding], list[Suppressed], list[str]]:
+    """Inline suppressions: kept findings, suppressed ones, and notes on expired ones."""
+    today = today or date.today()
     tables: dict[str, dict[int, Suppression]] = {}
     kept: list[Finding] = []
     dropped: list[Suppressed] = []
+    expired: list[str] = []
     for finding in findings:
         change = by_path.get(finding.path)
         if change is None:
@@ -85,9 +128,19 @@ def apply_suppressions(
         entry = covering(finding, tables[finding.path])
         if entry is None:
             kept.append(finding)
+        elif entry.expired(today):
+            kept.append(finding)
+            when = (
+                f"on {entry.until}" if entry.until else f"(until {entry.until_text!r} is no date)"
+            )
+            expired.append(
+                f"suppression of {', '.join(entry.codes)} at {finding.path}:{entry.line} expired "
+                f"{when}: {finding.code} at {finding.path}:{finding.line} is reported"
+            )
         else:
-            dropped.append(Suppressed(finding, entry.reason))
-    return kept, dropped
+            until = f" (until {entry.until})" if entry.until else ""
+            dropped.append(Suppressed(finding, entry.reason + until))
+    return kept, dropped, expired
 
 
 def build_report(
@@ -96,22 +149,40 @@ def build_report(
     config: Config,
     ai_assisted: bool = False,
     ai_sources: Sequence[str] = (),
+    signoff: SignoffInputs | None = None,
 ) -> Report:
+    today = config.today or date.today()
+    signoff = signoff or SignoffInputs()
     by_path = _by_path(changeset)
     raw = _anchored(by_path, run_rules(changeset, rules, config))
     raw = [f for f in raw if not _path_ignored(f, config)]
-    kept, suppressed = apply_suppressions(by_path, raw)
+    raw, by_config, expired_config, used = apply_exceptions(raw, config, today)
+    kept, suppressed, expired = apply_suppressions(by_path, raw, today)
+    kept.extend(exception_findings(used, config, today))
     unique = sorted(set(adjust(kept, config)), key=lambda f: (f.path, f.line, f.code, f.message))
     codeowners = None
-    if any(f.severity >= Severity.MEDIUM for f in unique):
+    if any(f.severity >= Severity.MEDIUM for f in unique) or signoff.reviews is not None:
         codeowners = codeowners_of(changeset.repo_root, changeset.base_rev)
-    result = verdict(unique, config, ai_assisted, ai_sources, codeowners)
+    result = verdict(
+        unique, config, ai_assisted, ai_sources, codeowners, ai_policy=not config.signoff.enabled
+    )
+    gate = apply(result, unique, changeset, config, signoff, ai_assisted, codeowners)
+    findings = sorted((*unique, *gate.findings), key=lambda f: (f.path, f.line, f.code, f.message))
+    notes = [*expired_config, *expired]
+    reasons = [*result.reasons, *gate.reasons]
+    if notes:
+        reasons.append(f"expired exceptions: {len(notes)} no longer suppress (see expired)")
     return Report(
         level=result.level,
         score=result.score,
-        tier=result.tier,
-        reasons=result.reasons,
-        findings=tuple(unique),
+        tier=gate.tier,
+        reasons=tuple(reasons),
+        findings=tuple(findings),
+        authors=gate.authors,
+        approvals_checked=gate.checked,
+        approvals=gate.approvals,
+        missing_approvals=gate.missing,
+        expired=tuple(notes),
         ai_assisted=ai_assisted,
         ai_sources=tuple(ai_sources),
         fail_on=config.fail_on,
@@ -120,5 +191,5 @@ def build_report(
         files_checked=len(changeset.files),
         rules_run=tuple(r.code for r in rules),
         owners=result.owners,
-        suppressed=tuple(suppressed),
+        suppressed=(*by_config, *suppressed),
     )

@@ -179,7 +179,13 @@ def commits_in_range(root: str, base: str, head: str = "HEAD") -> tuple[Commit, 
 def log(root: str, revisions: Sequence[str]) -> tuple[Commit, ...]:
     """Commits (newest first) of `git log` over `revisions` (ranges, --max-count, --since…)."""
     out = run_git(
-        ["log", "--no-color", "--format=%H%x00%an%x00%ae%x00%aI%x00%P%x00%B%x1e", *revisions, "--"],
+        [
+            "log",
+            "--no-color",
+            "--format=%H%x00%an%x00%ae%x00%aI%x00%P%x00%ce%x00%B%x1e",
+            *revisions,
+            "--",
+        ],
         cwd=root,
     ).decode("utf-8", "replace")
     commits = []
@@ -187,7 +193,8 @@ def log(root: str, revisions: Sequence[str]) -> tuple[Commit, ...]:
         record = record.strip("\n")
         if not record:
             continue
-        sha, name, email, date, parents, message = [*record.split("\x00"), *[""] * 6][:6]
+        fields = [*record.split("\x00", 6), *[""] * 7][:7]
+        sha, name, email, date, parents, committer_email, message = fields
         commits.append(
             Commit(
                 sha=sha,
@@ -196,6 +203,7 @@ def log(root: str, revisions: Sequence[str]) -> tuple[Commit, ...]:
                 message=message.strip(),
                 date=date,
                 parents=tuple(parents.split()),
+                committer_email=committer_email,
             )
         )
     return tuple(commits)

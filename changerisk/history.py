@@ -14,10 +14,12 @@ from changerisk import git, inputs
 from changerisk.config import Config
 from changerisk.diff import parse_diff
 from changerisk.engine import build_report
+from changerisk.gate import SignoffInputs
 from changerisk.model import ChangeSet, Commit
 from changerisk.provenance import detect
 from changerisk.report import Report
 from changerisk.rule import Rule
+from changerisk.team import authors_of
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,19 @@ def replay(
         sources = detect(
             (commit,), {}, extra_agents=config.ai_agents, extra_branches=config.ai_branches
         )
+        # the sign-off policy sees each commit's own people and message body
+        signoff = SignoffInputs(
+            authors=authors_of((commit,)),
+            description=commit.message.partition("\n")[2],
+            description_source="commit message",
+        )
         report = build_report(
-            changeset, rules, config, ai_assisted=bool(sources), ai_sources=sources
+            changeset,
+            rules,
+            config,
+            ai_assisted=bool(sources),
+            ai_sources=sources,
+            signoff=signoff,
         )
         if progress is not None:
             progress(commit)

@@ -260,6 +260,7 @@ class Commit:
     message: str
     date: str = ""  # author date, ISO 8601
     parents: tuple[str, ...] = ()
+    committer_email: str = ""
 
     @property
     def subject(self) -> str:

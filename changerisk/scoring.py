@@ -29,7 +29,7 @@ _WEIGHT = {
     Severity.HIGH: 6,
     Severity.CRITICAL: 8,
 }
-_UNADJUSTED = {Category.INTEGRITY, Category.PROVENANCE}
+_UNADJUSTED = {Category.INTEGRITY, Category.PROVENANCE, Category.PROCESS}
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,12 @@ def verdict(
     ai_assisted: bool,
     ai_sources: Sequence[str] = (),
     codeowners: tuple[str, OwnersOf] | None = None,
+    ai_policy: bool = True,
 ) -> Verdict:
-    """Level, score and tier for already adjusted findings, with the reasons for each."""
+    """Level, score and tier for already adjusted findings, with the reasons for each.
+
+    Without `ai_policy` (the sign-off policy of `signoff` decides instead), an AI-assisted
+    change only has its sources named."""
     reasons: list[str] = []
     if not findings:
         level = "none"
@@ -137,7 +141,9 @@ def verdict(
     if ai_assisted:
         more = f"; and {len(ai_sources) - 3} more" if len(ai_sources) > 3 else ""
         source = f" ({'; '.join(ai_sources[:3])}{more})" if ai_sources else ""
-        if _rank(level) >= _rank(config.ai_min_level):
+        if not ai_policy:
+            reasons.append(f"AI-assisted change{source}")
+        elif _rank(level) >= _rank(config.ai_min_level):
             order = config.tiers
             if order.index(config.ai_min_tier) > order.index(tier):
                 reasons.append(

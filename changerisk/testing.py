@@ -7,6 +7,7 @@ from pathlib import Path
 
 from changerisk.config import Config
 from changerisk.engine import build_report
+from changerisk.gate import SignoffInputs
 from changerisk.inputs import from_diff_bytes, from_plan_text
 from changerisk.model import ChangeSet
 from changerisk.registry import all_rules, select_rules
@@ -20,13 +21,15 @@ def run_diff(
     config: Config | None = None,
     rules: Sequence[type[Rule]] | None = None,
     ai_assisted: bool = False,
+    signoff: SignoffInputs | None = None,
 ) -> Report:
-    """Check a diff text with the installed rules (or `rules`), no repository, no config file."""
+    """Check a diff text with the installed rules (or `rules`), no repository, no config file;
+    `signoff` gives the authors, description and reviews the sign-off policy reads."""
     data = diff.encode("utf-8") if isinstance(diff, str) else diff
     changeset = from_diff_bytes(data, origin="test.diff", source="diff")
     config = config or Config()
     chosen = select_rules(list(rules) if rules is not None else all_rules(), select, ())
-    return build_report(changeset, chosen, config, ai_assisted=ai_assisted)
+    return build_report(changeset, chosen, config, ai_assisted=ai_assisted, signoff=signoff)
 
 
 def run_plan(

@@ -9,6 +9,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +17,9 @@ from changerisk import __version__
 from changerisk.errors import ChangeriskError, InputError
 from changerisk.model import LEVEL_NAMES, ChangeSet
 from changerisk.report import Report
+
+if TYPE_CHECKING:
+    from changerisk.config import Config
 
 from .history import history
 from .hooks import install_hook_command
@@ -135,6 +139,28 @@ def cli(debug: bool) -> None:
     help="Skip these rule codes or prefixes (comma-separated, repeatable).",
 )
 @click.option(
+    "--author",
+    "authors",
+    multiple=True,
+    metavar="IDENTITY",
+    help="The change's author (an email or @handle; repeatable) instead of the commits' and "
+    "the CI event's.",
+)
+@click.option(
+    "--description-file",
+    type=click.Path(dir_okay=False),
+    help="The change description to check for required sections (default: the pull request "
+    "body from the CI event, GitLab's CI_MERGE_REQUEST_DESCRIPTION, or the commit messages).",
+)
+@click.option(
+    "--approvals",
+    "approvals_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Reviews as JSON (gh api repos/OWNER/REPO/pulls/N/reviews --paginate): exit 0 when "
+    "the required tier has signed off, 1 naming who must still approve.",
+)
+@click.option(
     "--color/--no-color",
     default=None,
     help="Force or disable colour (default: auto; NO_COLOR is respected).",
@@ -153,9 +179,55 @@ def check(
     config_path: Path | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    authors: tuple[str, ...],
+    description_file: str | None,
+    approvals_file: str | None,
     color: bool | None,
 ) -> int:
     """Check a change: DIFF file, '-' for stdin, piped stdin, or by default `git diff HEAD`."""
+    report, _ = _report(
+        diff,
+        staged,
+        base,
+        head,
+        pre_push,
+        plans,
+        fail_on,
+        ai_assisted,
+        config_path,
+        select,
+        ignore,
+        authors,
+        description_file,
+        approvals_file,
+    )
+    for out_fmt, path in outputs:
+        _write_report(report, out_fmt, path)
+    if fmt == "text":
+        from changerisk.report import text
+
+        text.render(report, sys.stdout, color=color)
+    else:
+        sys.stdout.write(render_report(report, fmt))
+    return EXIT_BLOCKED if report.blocks else EXIT_OK
+
+
+def _report(
+    diff: str | None,
+    staged: bool,
+    base: str | None,
+    head: str | None,
+    pre_push: bool,
+    plans: tuple[str, ...],
+    fail_on: str | None,
+    ai_assisted: bool,
+    config_path: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    authors: tuple[str, ...],
+    description_file: str | None,
+    approvals_file: str | None,
+) -> tuple[Report, Config]:
     from changerisk import api
     from changerisk.config import load_config
 
@@ -176,6 +248,14 @@ def check(
     if fail_on:
         config = config.with_overrides(fail_on=fail_on.lower())
     ai_sources = api.ai_provenance(changeset, config, flag=ai_assisted)
+    config, note = api.signoff_config(config, changeset)
+    signoff = api.signoff_inputs(
+        changeset,
+        authors=authors,
+        description_file=description_file,
+        approvals_file=approvals_file,
+        notes=(note,),
+    )
     report = api.check(
         changeset,
         config,
@@ -183,16 +263,53 @@ def check(
         ai_sources=ai_sources,
         select=_codes(select),
         ignore=_codes(ignore),
+        signoff=signoff,
     )
-    for out_fmt, path in outputs:
-        _write_report(report, out_fmt, path)
-    if fmt == "text":
-        from changerisk.report import text
+    return report, config
 
-        text.render(report, sys.stdout, color=color)
-    else:
-        sys.stdout.write(render_report(report, fmt))
-    return EXIT_BLOCKED if report.blocks else EXIT_OK
+
+@cli.command()
+@click.argument("diff", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--staged", is_flag=True, help="Describe the staged changes.")
+@click.option("--base", metavar="REF", help="Describe HEAD against its merge base with REF.")
+@click.option("--head", metavar="REF", help="With --base: describe REF instead of HEAD.")
+@click.option("--plan", "plans", multiple=True, metavar="PLAN.json", help="A Terraform plan.")
+@click.option("--ai-assisted", is_flag=True, help="Treat the change as AI-assisted.")
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config."
+)
+@click.option("--author", "authors", multiple=True, metavar="IDENTITY", help="The author.")
+def describe(
+    diff: str | None,
+    staged: bool,
+    base: str | None,
+    head: str | None,
+    plans: tuple[str, ...],
+    ai_assisted: bool,
+    config_path: Path | None,
+    authors: tuple[str, ...],
+) -> int:
+    """Print a change description skeleton (Markdown) pre-filled with what the check found."""
+    from changerisk.describe import skeleton
+
+    report, config = _report(
+        diff,
+        staged,
+        base,
+        head,
+        False,
+        plans,
+        None,
+        ai_assisted,
+        config_path,
+        (),
+        (),
+        authors,
+        None,
+        None,
+    )
+    click.echo(skeleton(report, config), nl=False)
+    return EXIT_OK
 
 
 def _read_change(

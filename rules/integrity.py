@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 from changerisk.rule import Category, FileChange, Finding, Rule, Severity, added_suppressions
 
@@ -98,10 +99,11 @@ class SuppressionAdded(Rule):
     def check(self, change: FileChange) -> Iterator[Finding]:
         for entry in added_suppressions(change):
             if entry.reason and entry.codes:
+                until = f" until {entry.until_text}" if entry.until_text else ""
                 yield self.finding(
                     change,
                     entry.line,
-                    f"adds a suppression of {', '.join(entry.codes)}: {entry.reason}",
+                    f"adds a suppression of {', '.join(entry.codes)}{until}: {entry.reason}",
                     hint="a reviewer should agree with the reason; prefer fixing the finding",
                 )
 
@@ -182,6 +184,83 @@ class ConfigChanged(Rule):
         )
 
 
+class SuppressionExpiryTooFar(Rule):
+    """An added suppression expires too far ahead, has an expiry that is no date, or has expired.
+
+    ## Why it matters
+    An exception with an expiry (`changerisk: ignore[TF101] until=2026-12-31 reason`) comes
+    back to a reviewer when it runs out. One that runs for years is a permanent silence with a
+    date on it; one whose date cannot be read, or lies in the past, suppresses nothing. The
+    longest expiry allowed is `exceptions.max-days` (90 days) from today.
+
+    ## Bad
+    ```diff
+    diff --git a/deploy.sh b/deploy.sh
+    --- a/deploy.sh
+    +++ b/deploy.sh
+    @@ -1,2 +1,3 @@
+     #!/bin/sh
+    +# changerisk: ignore[SH104] until=2999-12-31 preview stacks are torn down nightly
+     aws rds delete-db-instance --db-instance-identifier preview
+    ```
+
+    ## Good
+    ```diff
+    diff --git a/deploy.sh b/deploy.sh
+    --- a/deploy.sh
+    +++ b/deploy.sh
+    @@ -1,2 +1,3 @@
+     #!/bin/sh
+    +# changerisk: ignore[SH104] preview stacks are torn down nightly (OPS-1234)
+     aws rds delete-db-instance --db-instance-identifier preview
+    ```
+
+    ## Configuration
+    ```toml
+    [tool.changerisk.exceptions]
+    max-days = 90
+    ```
+    """
+
+    code = "INT104"
+    name = "suppression-expiry-too-far"
+    category = Category.PROCESS
+    severity = Severity.MEDIUM
+
+    def check(self, change: FileChange) -> Iterator[Finding]:
+        options = self.settings.options
+        max_days = options.get("exceptions.max-days", 90)
+        limit = max_days if isinstance(max_days, int) else 90
+        today_text = options.get("exceptions.today")
+        today = date.fromisoformat(today_text) if isinstance(today_text, str) else date.today()
+        for entry in added_suppressions(change):
+            if not entry.until_text or not entry.codes or not entry.reason:
+                continue
+            what = ", ".join(entry.codes)
+            until = entry.until
+            if until is None:
+                message = (
+                    f"suppresses {what} until {entry.until_text!r}, which is no date: "
+                    "the suppression is ignored"
+                )
+            elif until < today:
+                message = f"suppresses {what} until {until}, already past: it suppresses nothing"
+            elif (until - today).days > limit:
+                message = (
+                    f"suppresses {what} until {until}, {(until - today).days} days from now: "
+                    f"more than the {limit} days exceptions may run"
+                )
+            else:
+                continue
+            yield self.finding(
+                change,
+                entry.line,
+                message,
+                hint=f"give a date (YYYY-MM-DD) at most {limit} days ahead, and renew it when "
+                "it runs out if the reason still holds",
+            )
+
+
 def _sections(text: str) -> dict[int, str]:
     """The TOML table each line belongs to."""
     current = ""
@@ -194,4 +273,4 @@ def _sections(text: str) -> dict[int, str]:
     return out
 
 
-RULES = (SuppressionWithoutReason, SuppressionAdded, ConfigChanged)
+RULES = (SuppressionWithoutReason, SuppressionAdded, ConfigChanged, SuppressionExpiryTooFar)

@@ -79,6 +79,19 @@ fi
 if [ -n "${INPUT_CONFIG:-}" ]; then
     set -- "$@" --config "$INPUT_CONFIG"
 fi
+# Sign-off mode: the reviews come as a file; changerisk itself never goes to the network.
+case ${INPUT_APPROVALS:-} in
+    "") ;;
+    github)
+        pr=${CHANGERISK_PR_NUMBER:-}
+        [ -n "$pr" ] || fail "approvals: github needs a pull_request or pull_request_review event"
+        reviews="$tmp/changerisk-reviews.json"
+        gh api "repos/${GITHUB_REPOSITORY:?GITHUB_REPOSITORY is not set}/pulls/$pr/reviews" \
+            --paginate >"$reviews" || fail "cannot fetch the reviews of pull request $pr"
+        set -- "$@" --approvals "$reviews"
+        ;;
+    *) set -- "$@" --approvals "$INPUT_APPROVALS" ;;
+esac
 # The extra arguments are split on blanks on purpose (and never evaluated).
 set -f
 # shellcheck disable=SC2086

@@ -38,6 +38,8 @@ def annotation(finding: Finding) -> str:
         "line": str(max(line, 1)),
         "title": f"{finding.code} {finding.name} ({finding.severity.label})",
     }
+    if finding.line == 0:  # about the change as a whole (its description), not a file
+        del properties["file"], properties["line"]
     body = finding.message
     if finding.side == "old":
         body += f"\nremoved line {finding.line}: {finding.evidence}" if finding.evidence else ""
@@ -57,7 +59,14 @@ def render(report: Report) -> str:
         f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} "
         f"in {report.files_checked} file{'s' if report.files_checked != 1 else ''}"
     )
-    if report.blocks:
+    if report.approvals_checked:
+        command = "error" if report.blocks else "notice"
+        verdict += (
+            f"; blocked: sign-off incomplete, still needs {'; '.join(report.missing_approvals)}"
+            if report.blocks
+            else f"; signed off for {report.tier}"
+        )
+    elif report.blocks:
         command = "error"
         verdict += f"; blocked: level {report.level} is at or above fail-on {report.fail_on}"
     else:

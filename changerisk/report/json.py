@@ -7,6 +7,7 @@ from typing import Any
 
 from changerisk.model import Finding
 from changerisk.report import SCHEMA_VERSION, Report
+from changerisk.signoff import Approval
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -49,6 +50,24 @@ def report_dict(report: Report) -> dict[str, Any]:
         "files_checked": report.files_checked,
         "findings": [finding_dict(f) for f in report.findings],
         "suppressed": [{**finding_dict(s.finding), "reason": s.reason} for s in report.suppressed],
+        "expired_exceptions": list(report.expired),
+        "authors": [
+            {"identity": a.identity, "source": a.source, "level": a.level, "known": a.known}
+            for a in report.authors
+        ],
+        "approvals_checked": report.approvals_checked,
+        "approvals": [approval_dict(a) for a in report.approvals],
+        "missing_approvals": list(report.missing_approvals),
+    }
+
+
+def approval_dict(approval: Approval) -> dict[str, Any]:
+    return {
+        "identity": approval.identity,
+        "source": approval.source,
+        "level": approval.level,
+        "counted": approval.counted,
+        "note": approval.note,
     }
 
 

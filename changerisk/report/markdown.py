@@ -71,8 +71,14 @@ def render(report: Report, title: str = "changerisk") -> str:
     findings = sorted(report.findings, key=_order)
     if findings:
         lines += _findings(findings)
+    if report.approvals_checked:
+        lines += _approvals(report)
     if report.suppressed:
         lines += _suppressed(report.suppressed)
+    if report.expired:
+        lines += [f"#### Expired exceptions ({len(report.expired)})", ""]
+        lines += [f"- {escape(note)}" for note in report.expired]
+        lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -90,7 +96,16 @@ def _verdict(report: Report, title: str) -> list[str]:
     if report.ai_assisted:
         head += " · AI-assisted"
     out = [head, ""]
-    if report.blocks:
+    if report.approvals_checked:
+        if report.missing_approvals:
+            out.append(
+                f"**Blocks: sign-off for {escape(report.tier)} incomplete.** Still needs: "
+                + "; ".join(escape(m) for m in report.missing_approvals)
+                + "."
+            )
+        else:
+            out.append(f"Passes: signed off for {escape(report.tier)}.")
+    elif report.blocks:
         out.append(f"**Blocks:** level {report.level} is at or above fail-on {report.fail_on}.")
     else:
         out.append(f"Passes: fail-on is {report.fail_on}.")
@@ -134,7 +149,7 @@ def _table(findings: Sequence[Finding]) -> list[str]:
         "| --- | --- | --- | --- | --- |",
     ]
     for f in findings:
-        where = f"{escape(f.path)}:{f.line}"
+        where = f"{escape(f.path)}:{f.line}" if f.line else escape(f.path)
         if f.side == "old":
             where += " (removed)"
         what = escape(f.message)
@@ -156,6 +171,19 @@ def _suppressed(items: Sequence[Suppressed]) -> list[str]:
         where = f"{escape(f.path)}:{f.line}"
         rows.append(f"| {f.code} | {where} | {escape(f.message)} | {escape(item.reason)} |")
     return [*_details(f"{len(items)} suppressed inline", rows), ""]
+
+
+def _approvals(report: Report) -> list[str]:
+    rows = ["| approver | level | from | counts |", "| --- | --- | --- | --- |"]
+    for a in report.approvals:
+        counts = "yes" if a.counted else f"no: {escape(a.note)}"
+        rows.append(
+            f"| {escape(a.identity)} | {escape(a.level or 'not in the team file')} "
+            f"| {escape(a.source)} | {counts} |"
+        )
+    if not report.approvals:
+        rows.append("| no approvals | | | |")
+    return [f"#### Approvals for {escape(report.tier)}", "", *rows, ""]
 
 
 def _details(summary: str, body: Sequence[str]) -> list[str]:

@@ -93,6 +93,14 @@ def sarif_log(report: Report, rules: Sequence[type[Rule]] = ()) -> dict[str, Any
             "owners": list(report.owners),
             "failOn": report.fail_on,
             "blocking": report.blocks,
+            "authors": [{"identity": a.identity, "level": a.level} for a in report.authors],
+            "approvalsChecked": report.approvals_checked,
+            "approvals": [
+                {"identity": a.identity, "source": a.source, "counted": a.counted, "note": a.note}
+                for a in report.approvals
+            ],
+            "missingApprovals": list(report.missing_approvals),
+            "expiredExceptions": list(report.expired),
             "filesChecked": report.files_checked,
         },
     }
@@ -152,7 +160,7 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, An
         properties["baseSeverity"] = finding.base_severity.label
     if finding.adjustments:
         properties["adjustments"] = list(finding.adjustments)
-    return {
+    result: dict[str, Any] = {
         "ruleId": finding.code,
         "ruleIndex": rule_index,
         "level": level_of(finding.severity),
@@ -168,6 +176,10 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, An
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": properties,
     }
+    if finding.line == 0:  # about the change as a whole (its description): no file to point at
+        del result["locations"]
+        properties["about"] = finding.path
+    return result
 
 
 def to_uri(path: str) -> str:

@@ -71,6 +71,22 @@ def _render(report: Report, console: Console) -> None:
         console.print()
         console.print(Text(path, style="bold underline"))
         console.print(_findings(list(group), width), soft_wrap=True)
+    if report.approvals_checked:
+        console.print()
+        console.print(Text(f"approvals for {report.tier}:", style="bold"))
+        for a in report.approvals:
+            counts = "counts" if a.counted else f"does not count: {a.note}"
+            level = a.level or "not in the team file"
+            console.print(Text(f"  {a.identity} ({level}, {a.source}): {counts}"))
+        if not report.approvals:
+            console.print(Text("  none"))
+        for missing in report.missing_approvals:
+            console.print(Text(f"  still needs {missing}", style="bold red"))
+    if report.expired:
+        console.print()
+        console.print(Text(f"{len(report.expired)} expired exceptions:", style="yellow"))
+        for note in report.expired:
+            console.print(Text(f"  {note}", style="yellow"))
     if report.suppressed:
         console.print()
         console.print(Text(f"{len(report.suppressed)} suppressed:", style="dim"))
@@ -89,7 +105,8 @@ def _findings(findings: list[Finding], width: int) -> Text:
 
     from rich.text import Text
 
-    numbers = [f"  {f.line}" for f in findings]
+    # line 0: about the change as a whole (its description), no line to show
+    numbers = [f"  {f.line or ''}" for f in findings]
     w_line = max(map(len, numbers))
     w_code = max(len(f.code) for f in findings)
     w_level = max(len(f.severity.label) for f in findings)
@@ -137,7 +154,12 @@ def _summary(report: Report) -> object:
         text.append("no changes; ")
     else:
         text.append(f"no findings in {files}; ")
-    if report.blocks:
+    if report.approvals_checked:
+        if report.blocks:
+            text.append(f"blocked: sign-off for {report.tier} incomplete", style="bold red")
+        else:
+            text.append(f"passes: signed off for {report.tier}", style="green")
+    elif report.blocks:
         text.append(
             f"blocked: level {report.level} is at or above fail-on {report.fail_on}",
             style="bold red",

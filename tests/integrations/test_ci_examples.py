@@ -79,3 +79,26 @@ def test_pre_commit_config() -> None:
 def test_the_checker_rejects_bad_commands(argv: list[str]) -> None:
     with pytest.raises(click.UsageError):
         _accepts(argv)
+
+
+def test_github_signoff_workflow() -> None:
+    workflow = yaml.safe_load((CI / "github-signoff-workflow.yml").read_text())
+    assert set(workflow[True]) == {"pull_request", "pull_request_review"}
+    assert workflow[True]["pull_request_review"]["types"] == ["submitted", "dismissed"]
+    assert "edited" in workflow[True]["pull_request"]["types"]  # the description is checked
+    steps = workflow["jobs"]["signoff"]["steps"]
+    fetch = next(s for s in steps if s.get("name") == "Fetch the reviews")
+    assert "--paginate > reviews.json" in fetch["run"]
+    commands = [c for s in steps for c in _commands(s.get("run", ""))]
+    assert len(commands) == 1
+    _accepts(commands[0])
+    assert commands[0][commands[0].index("--approvals") + 1] == "reviews.json"
+
+
+def test_gitlab_signoff_job() -> None:
+    job = yaml.safe_load((CI / "gitlab-signoff.yml").read_text())["changerisk-signoff"]
+    commands = [c for line in job["script"] for c in _commands(line)]
+    assert len(commands) == 1
+    _accepts(commands[0])
+    assert "approvals.json" in commands[0]
+    assert any("--output approvals.json" in line for line in job["script"])

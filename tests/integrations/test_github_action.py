@@ -206,3 +206,95 @@ def test_installs_changerisk_from_the_action_checkout(runner) -> None:
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert (runner.temp / "changerisk-venv" / "bin" / "changerisk").is_file()
     assert runner.outputs()["level"] == "critical"
+
+
+DESCRIBED = "Impact: none\nBlast radius: the db\nRollback: restore\nTesting: a plan\n"
+SIGNOFF_CONFIG = """\
+[team.people]
+"@lead" = "senior"
+
+[[critical-paths]]
+paths = ["infra/"]
+owners = ["@lead"]
+"""
+
+
+def _review(login: str, sha: str) -> dict:
+    return {
+        "id": 1,
+        "user": {"login": login, "type": "User"},
+        "state": "APPROVED",
+        "submitted_at": "2026-11-20T10:00:00Z",
+        "commit_id": sha,
+    }
+
+
+def test_approvals_file_gates_on_sign_off(runner) -> None:
+    work = runner.pull_request(_drop_db)
+    config = runner.root / "signoff.toml"
+    config.write_text(SIGNOFF_CONFIG)
+    (runner.root / "pr.md").write_text(DESCRIBED)
+    described = f"--description-file {runner.root / 'pr.md'}"
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    none = runner.root / "none.json"
+    none.write_text("[]")
+    proc = runner.run(
+        work, GITHUB_BASE_REF="main", INPUT_CONFIG=str(config), INPUT_APPROVALS=str(none)
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "sign-off incomplete, still needs an approval from a senior or above: @lead" in (
+        proc.stdout
+    )
+    approved = runner.root / "approved.json"
+    approved.write_text(json.dumps([_review("lead", sha)]))
+    (runner.temp / "output").write_text("")
+    proc = runner.run(
+        work,
+        GITHUB_BASE_REF="main",
+        INPUT_CONFIG=str(config),
+        INPUT_APPROVALS=str(approved),
+        INPUT_ARGS=described,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = runner.outputs()
+    assert (out["level"], out["blocking"], out["exit-code"]) == ("critical", "false", "0")
+
+
+def test_approvals_github_fetches_reviews_with_gh(runner) -> None:
+    work = runner.pull_request(_drop_db)
+    config = runner.root / "signoff.toml"
+    config.write_text(SIGNOFF_CONFIG)
+    (runner.root / "pr.md").write_text(DESCRIBED)
+    described = f"--description-file {runner.root / 'pr.md'}"
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    stub = runner.root / "stub-bin"
+    stub.mkdir()
+    pages = json.dumps([]) + json.dumps([_review("lead", sha)])
+    (stub / "gh").write_text(
+        f"#!/bin/sh\necho \"$@\" > {runner.root / 'gh-args'}\ncat <<'EOF'\n{pages}\nEOF\n"
+    )
+    (stub / "gh").chmod(0o755)
+    proc = runner.run(
+        work,
+        GITHUB_BASE_REF="main",
+        GITHUB_REPOSITORY="acme/shop",
+        CHANGERISK_PR_NUMBER="12",
+        INPUT_CONFIG=str(config),
+        INPUT_APPROVALS="github",
+        INPUT_ARGS=described,
+        PATH=f"{stub}{os.pathsep}{runner.env['PATH']}",
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (runner.root / "gh-args").read_text().split() == [
+        "api",
+        "repos/acme/shop/pulls/12/reviews",
+        "--paginate",
+    ]
+    # without a pull request there is nothing to fetch: exit 2, said so
+    proc = runner.run(work, GITHUB_BASE_REF="main", INPUT_APPROVALS="github")
+    assert proc.returncode == 2
+    assert "approvals: github needs a pull_request or pull_request_review event" in proc.stderr

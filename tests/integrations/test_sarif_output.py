@@ -202,3 +202,37 @@ def test_rule_missing_from_the_rule_list_is_still_described(validator) -> None:
 def test_paths_are_uri_references(validator, path: str, uri: str) -> None:
     assert to_uri(path) == uri
     validator.validate(sarif_log(_report(replace(_finding(), path=path))))
+
+
+def test_sign_off_is_valid_and_carried(validator) -> None:
+    from changerisk.config import parse_config
+    from changerisk.forge import parse_reviews
+    from changerisk.gate import SignoffInputs
+    from changerisk.team import Author
+
+    diff = (REPO / "examples" / "terraform-prod-database.diff").read_text(encoding="utf-8")
+    config = parse_config({"team": {"people": {"@lead": "senior", "dev@acme.io": "mid"}}})
+    reviews = parse_reviews('[{"user": {"login": "lead"}, "state": "APPROVED"}]', "r.json")
+    report = run_diff(
+        diff,
+        config=config,
+        ai_assisted=True,
+        signoff=SignoffInputs(
+            authors=(Author("dev@acme.io", "--author"),),
+            description="Rollback: restore the snapshot",
+            description_source="pull request description",
+            reviews=tuple(reviews),
+        ),
+    )
+    log = _sarif(report)
+    validator.validate(log)
+    (run,) = log["runs"]
+    pol = [r for r in run["results"] if r["ruleId"] == "POL101"]
+    assert len(pol) == 1 and "locations" not in pol[0]
+    assert pol[0]["properties"]["about"] == "pull request description"
+    assert run["properties"]["approvals"] == [
+        {"identity": "@lead", "source": "review", "counted": True, "note": ""}
+    ]
+    assert run["properties"]["missingApprovals"] == list(report.missing_approvals)
+    assert run["properties"]["approvalsChecked"] is True
+    assert run["properties"]["authors"] == [{"identity": "dev@acme.io", "level": "mid"}]
