@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 
 class Severity(enum.IntEnum):
@@ -67,8 +67,7 @@ class Status(str, enum.Enum):
     BINARY = "binary"
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One changed or context line of a hunk.
 
     `old_no` / `new_no` are 1-based line numbers on each side (None where the line does not
