@@ -69,6 +69,7 @@ class Statement:
     action_line: int = 1
     resource_line: int = 1
     sid: str = ""
+    conditions: tuple[str, ...] = ()  # the condition keys, lower case ("aws:sourcevpc")
 
     @property
     def is_allow(self) -> bool:
@@ -210,8 +211,22 @@ def _statement(node: _Node) -> tuple[Statement, ...]:
             action_line=_wildcard_line(fields.get(action_key), node.line),
             resource_line=_wildcard_line(fields.get(resource_key), node.line),
             sid=_scalar(fields["sid"][1]) if "sid" in fields else "",
+            conditions=_condition_keys(condition[1]) if condition is not None else (),
         ),
     )
+
+
+def _condition_keys(node: _Node) -> tuple[str, ...]:
+    """The keys a condition tests: `{"Bool": {"aws:SecureTransport": …}}` in JSON, or the
+    `variable` of each `condition { test variable values }` block of a policy document."""
+    keys: list[str] = []
+    for _, _, tests in node.entries:  # {operator: {key: values}}
+        keys.extend(key for key, _, _ in tests.entries)
+    for block in node.items:
+        for key, _, value in block.entries:
+            if key.lower() == "variable":
+                keys.append(_scalar(value))
+    return tuple(sorted({key.lower() for key in keys if key}))
 
 
 def _scalar(node: _Node) -> str:
