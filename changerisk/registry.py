@@ -40,6 +40,10 @@ BUILTIN_FORMATS: dict[str, frozenset[str]] = {
     "CFN": frozenset({"cloudformation"}),
     "IAM": frozenset({"cloudformation", "iam-policy", "terraform"}),
     "K8S": frozenset({"helm", "kubernetes", "kustomize"}),
+    "NET": frozenset(
+        {"cloudformation", "dockerfile", "go", "java", "javascript", "python", "shell"}
+        | {"terraform", "typescript", "yaml"}
+    ),
     "SH": frozenset({"ci", "dockerfile", "github-workflow", "json", "makefile", "shell"}),
     "SQL": frozenset({"sql"}),
     "TF": frozenset({"terraform", "terraform-plan"}),
