@@ -75,14 +75,21 @@ def _aws_managed(blocks: tuple[TfBlock, ...]) -> Iterator[_Grant]:
                 continue
             entry = policies[match.group(1)]
             yield _Grant(
-                ("aws", block.address or block.kind, match.group(1)),
+                ("aws", _owner(block), match.group(1)),
                 value.line,
                 match.group(1),
                 entry["what"],
                 _severity(entry["severity"]),
-                block.address or f"{block.kind} block",
+                _owner(block),
                 target=_aws_target(block),
             )
+
+
+def _owner(block: TfBlock) -> str:
+    """`aws_iam_role.ci`, `module.roles`, or `variable "admin_policy_arns"`."""
+    if block.address:
+        return block.address
+    return f'{block.kind} "{block.labels[0]}"' if block.labels else f"{block.kind} block"
 
 
 def _aws_target(block: TfBlock) -> str:
@@ -299,10 +306,14 @@ class AdminGrant(Rule):
 
     def _attach(self, change: FileChange, grant: _Grant) -> Finding:
         to = f" to {grant.target}" if grant.target else ""
+        if grant.owner.startswith("variable "):
+            message = f"makes {grant.name} ({grant.what}) a default of {grant.owner}"
+        else:
+            message = f"attaches {grant.name} ({grant.what}){to} in {grant.owner}"
         return self.finding(
             change,
             grant.line,
-            f"attaches {grant.name} ({grant.what}){to} in {grant.owner}",
+            message,
             hint="attach a policy that lists the actions and resources the principal needs; "
             "keep administrator access to break-glass roles with MFA",
             severity=grant.severity,

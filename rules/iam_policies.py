@@ -15,9 +15,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from changerisk.parsers.hcl import terraform_of
 from changerisk.parsers.policy import Statement, statements_of
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity, Status
 
+from .cfn_template import template_of
 from .iam_common import (
     ANYONE,
     Granted,
@@ -152,7 +154,7 @@ class PublicPrincipal(Rule):
                 continue
             where = in_block(change, statement)
             if _is_github_trust(statement):
-                if not any(key.lower() == f"{_GITHUB}:sub" for key in statement.conditions):
+                if not any(key.lower().endswith(":sub") for key in statement.conditions):
                     yield self.finding(
                         change,
                         statement.principal_line,
@@ -165,6 +167,8 @@ class PublicPrincipal(Rule):
                     )
                 continue
             public = [p for p in statement.principals if _is_public(p)]
+            if public and _holder(change, statement) in _ENDPOINT_POLICIES:
+                continue  # applies only to traffic through the endpoint; "*" is its default
             if public:
                 yield from self._public(change, old, statement, where)
                 continue
@@ -209,6 +213,24 @@ class PublicPrincipal(Rule):
             severity=severity,
             confidence=Confidence.MEDIUM if statement.has_condition else None,
         )
+
+
+_ENDPOINT_POLICIES = frozenset(
+    {"aws_vpc_endpoint", "aws_vpc_endpoint_policy", "AWS::EC2::VPCEndpoint"}
+)
+
+
+def _holder(change: FileChange, statement: Statement) -> str:
+    """The resource type that holds a statement: `aws_vpc_endpoint`, `AWS::EC2::VPCEndpoint`."""
+    if "terraform" in change.formats and not change.path.endswith(".json"):
+        for block in terraform_of(change, "new").blocks:
+            if block.line <= statement.line <= block.end_line and block.labels:
+                return block.labels[0]
+    if "cloudformation" in change.formats:
+        for resource in template_of(change, "new").resources.values():
+            if resource.line <= statement.line <= resource.node.end_line:
+                return resource.type
+    return ""
 
 
 def _is_trust(statement: Statement) -> bool:
@@ -315,6 +337,8 @@ class PrivilegeEscalation(Rule):
             own = bool(statement.resources) and all(
                 "${aws:username}" in r for r in statement.resources
             )
+            if statement.resources and not any(_literal_arn(r) for r in statement.resources):
+                continue  # resources from variables: what they name cannot be read here
             hits = []
             for action, entry in escalation.items():
                 if entry.get("star_only") and not broad:
@@ -328,12 +352,15 @@ class PrivilegeEscalation(Rule):
                 hits.append((action, entry))
             if not hits:
                 continue
-            shown = [_spelled(statement, action) for action, _ in hits]
+            shown = _shown(statement, [action for action, _ in hits])
+            wide = broad or any("*" in r.rpartition(":")[2] for r in statement.resources)
+            first, entry = hits[0]
             yield self.finding(
                 change,
                 statement.action_line,
-                f"grants {names(shown)}{on_text(statement)}{in_block(change, statement)}, "
-                f"a path to administrator: {shown[0]} {hits[0][1]['why']}",
+                f"grants {shown}{on_text(statement)}{in_block(change, statement)}, "
+                f"a path to administrator: {first} {entry['why']}",
+                severity=None if wide else Severity.MEDIUM,
                 hint=(
                     "scope the action to the roles, users or policies the job manages, or add "
                     "an iam:PermissionsBoundary condition; for iam:PassRole name the role ARNs "
@@ -342,15 +369,24 @@ class PrivilegeEscalation(Rule):
             )
 
 
-def _spelled(statement: Statement, action: str) -> str:
-    """The action as the policy spells it (`iam:PassRole`), or the table's name under a
-    wildcard that grants it (`iam:passrole` via `iam:*`)."""
-    for pattern in statement.actions:
-        if pattern.lower() == action:
-            return pattern
-    service, _, name = action.partition(":")
-    pattern = next(p for p in statement.actions if matches(p, action, True))
-    return f"{pattern} ({service}:{name})"
+def _literal_arn(resource: str) -> bool:
+    return resource == "*" or resource.startswith("arn:")
+
+
+def _shown(statement: Statement, hits: list[str]) -> str:
+    """The escalation actions as the policy grants them: `iam:PassRole` by name, or
+    `iam:* (iam:CreatePolicyVersion, … and 8 more)` under a wildcard."""
+    named: list[str] = []
+    under: dict[str, list[str]] = {}
+    for action in hits:
+        spelled = next((p for p in statement.actions if p.lower() == action.lower()), None)
+        if spelled is not None:
+            named.append(spelled)
+            continue
+        pattern = next(p for p in statement.actions if matches(p, action, True))
+        under.setdefault(pattern, []).append(action)
+    parts = named + [f"{pattern} ({names(actions)})" for pattern, actions in under.items()]
+    return names(parts)
 
 
 class ConditionRemoved(Rule):
@@ -430,16 +466,20 @@ class ConditionRemoved(Rule):
             after = partners[0]
             kept = {key.lower() for key in after.conditions}
             dropped = [key for key in before.conditions if key.lower() not in kept]
-            if not dropped:
-                continue
+            if not dropped or kept - {key.lower() for key in before.conditions}:
+                continue  # none dropped, or one replaced by another (a key made configurable)
             known = [key for key in dropped if key.lower() in sensitive]
             reason = f" ({sensitive[known[0].lower()]})" if known else ""
+            severity = None if known else Severity.MEDIUM
+            if any(key.lower() == f"{_GITHUB}:sub" for key in dropped):
+                severity = Severity.CRITICAL  # any repository's workflows may assume the role
             removed = sorted(
                 n
                 for n in range(before.line, before.end_line + 1)
                 if n in change.removed_line_numbers
             )
-            line = before.condition_line if before.condition_line in removed else removed[0]
+            naming = [n for n in removed if dropped[0].lower() in change.old_line(n).lower()]
+            line = (naming or [n for n in removed if n == before.condition_line] or removed)[0]
             yield self.finding(
                 change,
                 line,
@@ -451,7 +491,7 @@ class ConditionRemoved(Rule):
                 "endpoint, address or principal to the condition's values instead",
                 side="old",
                 anchor=change.new_position(line),
-                severity=None if known else Severity.MEDIUM,
+                severity=severity,
             )
 
 

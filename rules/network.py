@@ -29,6 +29,10 @@ _AWS_PUBLIC = frozenset({"0.0.0.0/0", "::/0"})
 _AZURE_PUBLIC = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any"})
 _ALL_PROTOCOLS = frozenset({"-1", "all", "*"})
 _NO_PORTS = frozenset({"icmp", "icmpv6", "1", "58", "esp", "ah", "gre", "50", "51", "47"})
+_LOAD_BALANCER = re.compile(
+    r"(^|[^a-z])(alb|elb|nlb|lb|load_?balancer|load-balancer)([^a-z]|$)|loadbalancer",
+    re.IGNORECASE,
+)
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
@@ -416,6 +420,8 @@ class IngressOpenToInternet(Rule):
                 what, severity = described
                 if opening.nacl:
                     severity = severity.shifted(-1)
+                elif opening.every_port and _LOAD_BALANCER.search(owner):
+                    severity = Severity.MEDIUM  # it answers on its listeners' ports only
                 line = opening.line
                 if line not in change.added_line_numbers:
                     line = min(opening.lines & change.added_line_numbers)
