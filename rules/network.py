@@ -149,7 +149,7 @@ def _aws_rule(
 
 def _terraform(block: TfBlock) -> Iterator[Opening]:
     body, owner, kind = block.body, block.address, block.type
-    if block.kind != "resource":
+    if block.kind not in ("resource", "module"):
         return
     cidrs = ("cidr_blocks", "ipv6_cidr_blocks")
     if kind == "aws_security_group":
@@ -176,6 +176,8 @@ def _terraform(block: TfBlock) -> Iterator[Opening]:
                 nacl = _aws_rule(owner, rule, "protocol", ("cidr_block", "ipv6_cidr_block"), True)
                 if nacl:
                     yield nacl
+    elif block.kind == "module":
+        yield from _sg_module(owner, body)
     elif kind == "google_compute_firewall":
         yield from _gcp_firewall(owner, body)
     elif kind == "azurerm_network_security_rule":
@@ -187,6 +189,56 @@ def _terraform(block: TfBlock) -> Iterator[Opening]:
             opening = _azure_rule(owner, rule)
             if opening:
                 yield opening
+
+
+_SG_MODULE = re.compile(r"security-group(?:/aws)?(?://?modules/([\w-]+))?(?:\?.*)?$")
+
+
+def _sg_module(owner: str, body: Value) -> Iterator[Opening]:
+    """Ingress of the terraform-aws-modules/security-group module and its per-service
+    submodules: named rules (`ingress_rules = ["ssh-tcp"]`) or `ingress_with_cidr_blocks`
+    objects, from `ingress_cidr_blocks` (or an object's own comma-separated `cidr_blocks`)."""
+    source = _text(get(body, "source")) or ""
+    match = _SG_MODULE.search(source)
+    if match is None:
+        return
+    named: dict[str, list[Any]] = table()["sg_module_rules"]
+    cidr_nodes = [get(body, "ingress_cidr_blocks"), get(body, "ingress_ipv6_cidr_blocks")]
+    sources = [s for n in cidr_nodes for s in _publics(_items(n), _AWS_PUBLIC)]
+    rules = [_text(n) for n in _items(get(body, "ingress_rules"))]
+    if match.group(1) and get(body, "auto_ingress_rules") is None:
+        rules += table()["sg_submodules"].get(match.group(1), [])
+    for name in rules:
+        spec = named.get(name or "")
+        if spec is None or not sources or _protocol(str(spec[2])) in _NO_PORTS:
+            continue
+        lines = _lines(*cidr_nodes, get(body, "ingress_rules"))
+        yield _module_opening(owner, spec, sources, lines)
+    for item in _items(get(body, "ingress_with_cidr_blocks")):
+        if not isinstance(item, Value) or item.kind != "dict":
+            continue
+        own = get(item, "cidr_blocks")
+        found = sources
+        if own is not None:
+            text = _text(own) or ""
+            found = [(c.strip(), own.line) for c in text.split(",") if c.strip() in _AWS_PUBLIC]
+        spec = named.get(_text(get(item, "rule")) or "")
+        if spec is None:
+            low, high = _port(get(item, "from_port")), _port(get(item, "to_port"))
+            protocol = _text(get(item, "protocol"))
+            if low is None or high is None or protocol is None:
+                continue
+            spec = [low, high, protocol]
+        if found and _protocol(str(spec[2])) not in _NO_PORTS:
+            yield _module_opening(owner, spec, found, _lines(item, *cidr_nodes))
+
+
+def _module_opening(
+    owner: str, spec: list[Any], sources: list[tuple[str, int]], lines: frozenset[int]
+) -> Opening:
+    protocol = _protocol(str(spec[2])) or "all"
+    ports = () if protocol == "all" else ((int(spec[0]), int(spec[1])),)
+    return Opening(owner, protocol, ports, tuple(s for s, _ in sources), sources[0][1], lines)
 
 
 def _gcp_firewall(owner: str, body: Value) -> Iterator[Opening]:
@@ -331,10 +383,13 @@ def _describe(opening: Opening) -> tuple[str, Severity] | None:
     if sensitive:
         shown = [f"{port} ({named[str(port)]})" for port in sensitive[:4]]
         more = f" and {len(sensitive) - 4} more" if len(sensitive) > 4 else ""
-        noun = "port" if len(sensitive) == 1 else "ports"
         spans = [f"{lo}-{hi}" for lo, hi in opening.ports if hi > lo]
-        within = f" (range {', '.join(spans)})" if spans else ""
-        return f"{noun} {', '.join(shown)}{more}{within}", Severity.CRITICAL
+        if spans:
+            return f"ports {', '.join(spans)}, among them {', '.join(shown)}{more}", (
+                Severity.CRITICAL
+            )
+        noun = "port" if len(sensitive) == 1 else "ports"
+        return f"{noun} {', '.join(shown)}{more}", Severity.CRITICAL
     web = set(table()["web_ports"])
     if all(lo == hi and lo in web for lo, hi in opening.ports):
         return None
