@@ -300,6 +300,17 @@ VARIANTS: list[Variant] = [
     ),
     v(
         "K8S101",
+        "JSON manifest",
+        (
+            {
+                "k8s/ns.json": '{"apiVersion": "v1", "kind": "Namespace", '
+                '"metadata": {"name": "payments"}}\n'
+            },
+            {},
+        ),
+    ),
+    v(
+        "K8S101",
         "one document of several",
         (
             {"k8s/all.yaml": NS + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"},
@@ -412,10 +423,7 @@ VARIANTS: list[Variant] = [
 ]
 
 # Variants no rule catches today, each with the reason; documented in README "Known limits".
-LIMITS: dict[tuple[str, str], str] = {
-    ("K8S101", "flow style"): "a manifest in flow style is not recognised as Kubernetes",
-    ("K8S101", "quoted keys"): "a manifest with quoted keys is not recognised as Kubernetes",
-}
+LIMITS: dict[tuple[str, str], str] = {}
 
 
 def _id(variant: Variant) -> str:
