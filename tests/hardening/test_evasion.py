@@ -5,7 +5,7 @@ on it. Variants reformat (one-line HCL blocks, JSON syntax, flow-style YAML, quo
 anchors), rewrap (shell continuations, heredocs), prefix (`sudo`, `env`, `command`, `time`),
 respell (long and short flags, upper- and lower-case SQL, comments inside statements) or move
 (a resource renamed in one file and re-added in another). Known limits are listed in LIMITS
-with the reason, and tested as strict xfails: a fix turns them into failures to move up.
+with the reason (documented in the rule), and tested as strict xfails.
 `python -m pytest tests/hardening/test_evasion.py -q` reports caught (passed) and known
 limits (xfailed).
 """
