@@ -422,7 +422,7 @@ VARIANTS: list[Variant] = [
     ),
 ]
 
-# Variants no rule catches today, each with the reason; documented in README "Known limits".
+# Variants no rule catches yet, each with the reason (none today); a strict xfail each.
 LIMITS: dict[tuple[str, str], str] = {}
 
 
