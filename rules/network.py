@@ -384,8 +384,8 @@ def _describe(opening: Opening) -> tuple[str, Severity] | None:
         shown = [f"{port} ({named[str(port)]})" for port in sensitive[:4]]
         more = f" and {len(sensitive) - 4} more" if len(sensitive) > 4 else ""
         if any(hi > lo for lo, hi in opening.ports):
-            spans = ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in opening.ports)
-            return f"ports {spans}, among them {', '.join(shown)}{more}", Severity.CRITICAL
+            ranges = ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in opening.ports)
+            return f"ports {ranges}, among them {', '.join(shown)}{more}", Severity.CRITICAL
         noun = "port" if len(sensitive) == 1 else "ports"
         return f"{noun} {', '.join(shown)}{more}", Severity.CRITICAL
     web = set(table()["web_ports"])
