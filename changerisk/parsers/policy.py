@@ -70,7 +70,7 @@ class Statement:
     resource_line: int = 1
     sid: str = ""
     conditions: tuple[str, ...] = ()  # the condition keys ("aws:SourceVpc"), one per key
-    principal_line: int = 1
+    principal_line: int = 0  # the line of a "*" in the principal, else of its key (0: none)
     condition_line: int = 0  # the line of the `Condition` key (0: none)
 
     @property
@@ -214,7 +214,7 @@ def _statement(node: _Node) -> tuple[Statement, ...]:
             resource_line=_wildcard_line(fields.get(resource_key), node.line),
             sid=_scalar(fields["sid"][1]) if "sid" in fields else "",
             conditions=_condition_keys(condition[1]) if condition is not None else (),
-            principal_line=_star_line(fields.get("principal"), node.line),
+            principal_line=_star_line(fields.get("principal")),
             condition_line=condition[0] if condition is not None else 0,
         ),
     )
@@ -265,11 +265,11 @@ def _wildcard_line(entry: tuple[int, _Node] | None, default: int) -> int:
     return key_line
 
 
-def _star_line(entry: tuple[int, _Node] | None, default: int) -> int:
+def _star_line(entry: tuple[int, _Node] | None) -> int:
     """The line of a "*" anywhere in a principal (`{"AWS": "*"}`, `identifiers = ["*"]`),
     else the line of its key."""
     if entry is None:
-        return default
+        return 0
     stack, seen = [entry[1]], 0
     while stack and seen < 256:
         node, seen = stack.pop(), seen + 1
