@@ -38,7 +38,9 @@ class Plugin:
 BUILTIN_FORMATS: dict[str, frozenset[str]] = {
     "CDK": frozenset({"javascript", "python", "typescript"}),
     "CFN": frozenset({"cloudformation"}),
-    "IAM": frozenset({"cloudformation", "iam-policy", "terraform"}),
+    "IAM": frozenset(
+        {"cloudformation", "iam-policy", "javascript", "python", "terraform", "typescript"}
+    ),
     "K8S": frozenset({"helm", "kubernetes", "kustomize"}),
     "NET": frozenset(
         {"cloudformation", "dockerfile", "go", "java", "javascript", "python", "shell"}

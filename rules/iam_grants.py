@@ -27,6 +27,7 @@ from changerisk.parsers.tfvalues import (
 from changerisk.parsers.yamldoc import YNode
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
+from .cdk_source import is_cdk
 from .cfn_template import template_of
 from .iam_policies import table
 
@@ -35,6 +36,11 @@ _GOOGLE_IAM = re.compile(r"^google_(\w+?)_iam_(member|binding|policy)$")
 _PUBLIC_MEMBERS = {"allusers": "allUsers", "allauthenticatedusers": "allAuthenticatedUsers"}
 _WRITE_ROLE = re.compile(r"admin|owner|editor|writer|creator|developer|user$", re.IGNORECASE)
 _TARGETS = ("role", "user", "group", "roles", "users", "groups")
+_CDK_MANAGED = re.compile(
+    r"""(?:fromAwsManagedPolicyName|from_aws_managed_policy_name)\(\s*['"`]"""
+    r"""(?:[\w+=,.@-]+/)*([\w+=,.@-]+)['"`]"""
+)
+_CDK_FORMATS = frozenset({"python", "typescript", "javascript"})
 
 
 @dataclass(frozen=True)
@@ -263,10 +269,13 @@ class AdminGrant(Rule):
     name = "iam-admin-grant"
     category = Category.ACCESS
     severity = Severity.CRITICAL
-    formats = frozenset({"terraform", "cloudformation"})
+    formats = frozenset({"terraform", "cloudformation", "python", "typescript", "javascript"})
     since = "0.2.0"
 
     def check(self, change: FileChange) -> Iterator[Finding]:
+        if change.formats & _CDK_FORMATS:
+            yield from self._cdk(change)
+            return
         if "cloudformation" in change.formats and not change.path.endswith((".tf", ".tofu")):
             old = _cfn_managed(change, "old") if change.old_path else []
             for grant in _fresh(change, _cfn_managed(change, "new"), old):
@@ -302,6 +311,35 @@ class AdminGrant(Rule):
                 "the resource group or resource the principal manages",
                 severity=grant.severity,
                 confidence=grant.confidence,
+            )
+
+    def _cdk(self, change: FileChange) -> Iterator[Finding]:
+        """`ManagedPolicy.fromAwsManagedPolicyName("AdministratorAccess")` added in CDK code."""
+        text = change.new_text() or ""
+        if not change.added_lines or not is_cdk(text) or "anagedPolicy" not in text:
+            return
+        policies = table()["admin_policies"]
+        old = {line.strip() for line in (change.old_text() or "").splitlines()}
+        for line in change.added_lines:
+            code = line.text.split("//", 1)[0] if "python" not in change.formats else line.text
+            match = _CDK_MANAGED.search(
+                code.split("#", 1)[0] if "python" in change.formats else code
+            )
+            if match is None or match.group(1) not in policies or line.new_no is None:
+                continue
+            if line.text.strip() in old:
+                continue  # moved or re-indented
+            entry = policies[match.group(1)]
+            yield self._attach(
+                change,
+                _Grant(
+                    ("cdk", match.group(1)),
+                    line.new_no,
+                    match.group(1),
+                    entry["what"],
+                    _severity(entry["severity"]),
+                    "CDK code",
+                ),
             )
 
     def _attach(self, change: FileChange, grant: _Grant) -> Finding:

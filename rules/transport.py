@@ -138,7 +138,9 @@ def _python_tls(change: FileChange) -> Iterator[tuple[int, str]]:
                 yield arg.line, f"{call.name}({_PY_VERIFY_KEYWORDS[arg.keyword]})"
     for number, line in enumerate(text.splitlines(), 1):
         code = _code(line, "python")
-        if re.search(r"=\s*ssl\._create_unverified_context\b", code):
+        if re.search(
+            r"_create_default_https_context\s*=\s*ssl\._create_unverified_context\b", code
+        ):
             yield number, "ssl._create_default_https_context = ssl._create_unverified_context"
 
 
@@ -224,14 +226,21 @@ class TlsVerificationDisabled(Rule):
             return
         old = None
         seen: set[int] = set()
-        for line, what in _tls_hits(change):
+        reported: dict[str, int] = {}  # what -> last line: one finding per setting block
+        for line, what in sorted(_tls_hits(change)):
             if line in seen or line not in change.added_line_numbers:
+                continue
+            if what in reported and line - reported[what] <= 3:
                 continue
             old = _old_lines(change) if old is None else old
             if change.new_line(line).strip() in old:
                 continue  # the line was there before: moved or re-indented
             seen.add(line)
-            process = "NODE_TLS" in what or "PYTHONHTTPS" in what or "GIT_SSL" in what
+            reported[what] = line
+            process = any(
+                name in what
+                for name in ("NODE_TLS", "PYTHONHTTPS", "GIT_SSL", "_create_default_https")
+            )
             scope = "every connection of the process" if process else "this connection"
             yield self.finding(
                 change,

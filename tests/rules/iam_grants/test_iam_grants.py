@@ -263,3 +263,37 @@ def test_public_member_near_misses() -> None:
     assert not run(diff("a.tf", public, public.replace("exports_reader", "exports_reader")))
     assert not run(diff("a.tf", public, MEMBER))  # made private
     assert not run(diff("a.tf", MEMBER, MEMBER.replace("analysts", "finance")))
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        (
+            "lib/deploy-stack.ts",
+            "    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AdministratorAccess'));",
+        ),
+        (
+            "app/deploy_stack.py",
+            '        role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AdministratorAccess"))',
+        ),
+    ],
+)
+def test_cdk_managed_policy(path: str, line: str) -> None:
+    head = (
+        "import aws_cdk as cdk\n"
+        if path.endswith(".py")
+        else "import * as cdk from 'aws-cdk-lib';\n"
+    )
+    old = head + "x = 1\n"
+    assert run(diff(path, old, old + line + "\n")) == [
+        (
+            "IAM106",
+            path,
+            3,
+            "attaches AdministratorAccess (every action on every resource) in CDK code",
+            Severity.CRITICAL,
+        )
+    ]
+    comment = "# " if path.endswith(".py") else "// "
+    assert not run(diff(path, old, old + comment + line.strip() + "\n"))
+    assert not run(diff("scripts/tool.py", "x = 1\n", "x = 1\n" + line + "\n"))  # not CDK

@@ -247,3 +247,29 @@ def test_arbitrary_added_lines_never_crash(lines: list[str]) -> None:
     text = "\n".join(lines)
     for path in ("a.py", "a.ts", "a.go", "a.yaml", "Dockerfile"):
         run_diff(diff(path, "x = 1\n", "x = 1\n" + text + "\n"), rules=RULES)
+
+
+def test_one_finding_for_one_ssl_context() -> None:
+    new = (
+        "import ssl\n\nctx = ssl.create_default_context()\nctx.check_hostname = False\n"
+        "ctx.verify_mode = ssl.CERT_NONE\n"
+    )
+    assert [(f[0], f[2]) for f in run(diff("mq/producer.py", "import ssl\n", new))] == [
+        ("NET104", 4)
+    ]
+
+
+def test_process_wide_unverified_context() -> None:
+    new = "import ssl\nssl._create_default_https_context = ssl._create_unverified_context\n"
+    assert run(diff("app/boot.py", "import ssl\n", new)) == [
+        (
+            "NET104",
+            "app/boot.py",
+            2,
+            TLS.format(
+                what="ssl._create_default_https_context = ssl._create_unverified_context",
+                scope="every connection of the process",
+            ),
+            Severity.HIGH,
+        )
+    ]
