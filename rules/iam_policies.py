@@ -17,6 +17,7 @@ from typing import Any
 
 from changerisk.parsers.hcl import terraform_of
 from changerisk.parsers.policy import Statement, statements_of
+from changerisk.parsers.tfvalues import blocks_of, get, key_line, scalar
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity, Status
 
 from .cfn_template import template_of
@@ -39,6 +40,7 @@ from .iam_common import (
 _ACCOUNT = re.compile(r"^(?:arn:aws[\w-]*:iam::)?(\d{12})(?::|$)")
 _GITHUB = "token.actions.githubusercontent.com"
 _READ_ONLY = ("get", "list", "describe", "head")
+_LAMBDA_LIMITS = ("source_arn", "source_account", "principal_org_id")
 _HELD_BACK = frozenset({"iam:permissionsboundary", "iam:policyarn"})
 _BROAD_ARN = re.compile(r"(^|[:/])\*$")
 
@@ -92,6 +94,8 @@ class PublicPrincipal(Rule):
     GitHub's OIDC provider with no `token.actions.githubusercontent.com:sub` condition can be
     assumed by any workflow of any repository. A trust policy that names an AWS account the
     file did not name before is reported at a lower severity: check the account is yours.
+    An `aws_lambda_permission` with `principal = "*"` and no `source_arn`/`source_account`
+    lets anyone invoke the function.
 
     ## Bad
     ```diff
@@ -145,6 +149,7 @@ class PublicPrincipal(Rule):
     since = "0.2.0"
 
     def check(self, change: FileChange) -> Iterator[Finding]:
+        yield from self._lambda_permissions(change)
         old, new = sides(change)
         known_accounts = {
             account for statement in old for account in _accounts(statement.principals)
@@ -183,6 +188,40 @@ class PublicPrincipal(Rule):
                     severity=Severity.MEDIUM,
                     confidence=Confidence.MEDIUM,
                 )
+
+    def _lambda_permissions(self, change: FileChange) -> Iterator[Finding]:
+        """`aws_lambda_permission` with `principal = "*"` and nothing naming the caller."""
+        if "terraform" not in change.formats or change.path.endswith(".json"):
+            return
+
+        def public(side: str) -> dict[str, tuple[int, str]]:
+            found = {}
+            exists = change.old_path if side == "old" else change.new_path
+            for block in blocks_of(change, side) if exists else ():
+                if block.kind != "resource" or block.type != "aws_lambda_permission":
+                    continue
+                if scalar(get(block.body, "principal")) != "*":
+                    continue
+                if any(get(block.body, key) is not None for key in _LAMBDA_LIMITS):
+                    continue
+                function = get(block.body, "function_name")
+                name = (scalar(function) or function.text) if function is not None else ""
+                found[block.address] = (key_line(block.body, "principal"), name)
+            return found
+
+        before = public("old")
+        for address, (line, function) in public("new").items():
+            if address in before or line not in change.added_line_numbers:
+                continue
+            yield self.finding(
+                change,
+                line,
+                f'lets anyone invoke the Lambda function {function} (principal = "*" with no '
+                f"source_arn or source_account) in {address}",
+                hint="set principal to the calling service and source_arn to the resource "
+                "that calls it (the API, bucket or rule)",
+                severity=Severity.HIGH,
+            )
 
     def _public(
         self, change: FileChange, old: list[Statement], statement: Statement, where: str

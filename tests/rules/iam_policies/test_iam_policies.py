@@ -404,3 +404,29 @@ def test_vpc_endpoint_policy_star_is_its_default() -> None:
 }
 """
     assert not run_diff(diff("infra/endpoints.tf", None, new), rules=[PublicPrincipal]).findings
+
+
+def test_lambda_permission_for_anyone() -> None:
+    old = """resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowApi"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.orders.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.api.execution_arn}/*"
+}
+"""
+    new = old.replace('"apigateway.amazonaws.com"', '"*"').replace(
+        '  source_arn    = "${aws_api_gateway_rest_api.api.execution_arn}/*"\n', ""
+    )
+    assert run(diff("infra/lambda.tf", old, new)) == [
+        (
+            "IAM103",
+            "infra/lambda.tf",
+            5,
+            "lets anyone invoke the Lambda function aws_lambda_function.orders.function_name "
+            '(principal = "*" with no source_arn or source_account) in aws_lambda_permission.api',
+            Severity.HIGH,
+        )
+    ]
+    limited = old.replace('"apigateway.amazonaws.com"', '"*"')
+    assert not run(diff("infra/lambda.tf", old, limited))
