@@ -18,7 +18,7 @@ from changerisk.parsers.tfvalues import blocks_of, get, key_line, scalar
 from changerisk.rule import Category, FileChange, Finding, Rule, Severity
 
 from .cfn_template import template_of
-from .network import table
+from .ingress import table
 
 _PAB = "aws_s3_bucket_public_access_block"
 _PAB_FLAGS = (
