@@ -59,10 +59,17 @@ class _Grant:
 
 
 def _fresh(change: FileChange, grants: list[_Grant], old: list[_Grant]) -> Iterator[_Grant]:
+    """Grants the old side did not make: not under the same block, nor under a block of the
+    old side that is gone from the new one (renamed: `admin_arn` became `admin_arns`)."""
     known = {g.key for g in old}
+    owners = {g.owner for g in grants}
+    gone = {g.name for g in old if g.owner not in owners}
     for grant in grants:
-        if grant.key not in known and grant.line in change.added_line_numbers:
-            yield grant
+        if grant.key in known or grant.line not in change.added_line_numbers:
+            continue
+        if grant.owner not in {g.owner for g in old} and grant.name in gone:
+            continue
+        yield grant
 
 
 def _in_statements(change: FileChange, line: int) -> bool:

@@ -297,3 +297,16 @@ def test_cdk_managed_policy(path: str, line: str) -> None:
     comment = "# " if path.endswith(".py") else "// "
     assert not run(diff(path, old, old + comment + line.strip() + "\n"))
     assert not run(diff("scripts/tool.py", "x = 1\n", "x = 1\n" + line + "\n"))  # not CDK
+
+
+def test_a_renamed_variable_keeps_its_default() -> None:
+    old = """variable "admin_role_policy_arn" {
+  default = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+"""
+    new = """variable "admin_role_policy_arns" {
+  type    = list(string)
+  default = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+}
+"""
+    assert not run(diff("variables.tf", old, new))
