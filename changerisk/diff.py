@@ -369,5 +369,3 @@ class _HunkReader:
         while self.at < len(lines) and lines[self.at].startswith("\\"):
             self.at += 1
         return Hunk(old_start, old_len, new_start, new_len, tuple(out))
-
-
