@@ -125,10 +125,7 @@ class GuardRemoved(Rule):
         guard_line = before.guards[lost[0]]
         what = ", ".join(_guard_text(g) for g in lost)
         everyone = not after.guards
-        if before.kind == "router":
-            subject = f"{before.label} loses {what}"
-        else:
-            subject = f"{before.label} loses {what}"
+        subject = f"removes {what} from {before.label}"
         consequence = (
             "anyone who reaches it can call it without logging in"
             if everyone

@@ -210,19 +210,20 @@ class CodeownersCoverageLost(Rule):
             subject = f"{len(loss.paths)} {noun} under `{before.pattern}` ({examples})"
         else:
             subject = f"paths under `{before.pattern}`"
-        if loss.kind == "unowned" or after is None:
-            what = f"no longer have a code owner (were {was})"
-            severity = Severity.HIGH
-        elif loss.kind == "dropped":
-            gone = " ".join(o for o in before.owners if o not in after.owners)
-            what = f"drop code owner {gone} (keep {' '.join(after.owners)})"
-            severity = Severity.MEDIUM
-        else:
-            what = f"move from {was} to {' '.join(after.owners)}"
-            severity = Severity.MEDIUM
         cause = ""
         if after is not None and after.pattern != before.pattern and after.line > 0:
             cause = f": `{after.pattern}` on line {after.line} now decides"
+        if loss.kind == "unowned" or after is None:
+            message = f"leaves {subject} without a code owner (was {was}){cause}"
+            severity = Severity.HIGH
+        elif loss.kind == "dropped":
+            gone = " ".join(o for o in before.owners if o not in after.owners)
+            message = f"drops code owner {gone} from {subject} (keeps {' '.join(after.owners)})"
+            message += cause
+            severity = Severity.MEDIUM
+        else:
+            message = f"hands {subject} from {was} to {' '.join(after.owners)}{cause}"
+            severity = Severity.MEDIUM
         new_path = change.new_path is not None
         if new_path and after is not None and after.line in change.added_line_numbers:
             line, side = after.line, "new"
@@ -233,7 +234,7 @@ class CodeownersCoverageLost(Rule):
         return self.finding(
             change,
             line,
-            f"{subject} {what}{cause}",
+            message,
             hint="keep the specific rules after broader ones (the last match wins), and "
             "add owners rather than replace them unless the team agreed",
             severity=severity,

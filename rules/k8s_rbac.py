@@ -341,7 +341,7 @@ class RoleWidened(Rule):
                 yield self.finding(
                     role.change,
                     line,
-                    f"{role.label} {'is created with' if before is None else 'gains'} "
+                    f"{'creates' if before is None else 'widens'} {role.label} with "
                     f"{grant.what}: {grant.consequence}",
                     hint="grant the verbs and resources the workload needs, by name; read "
                     "secrets through resourceNames or a secret store",
@@ -491,7 +491,7 @@ class BindingToPowerfulRole(Rule):
                     yield self.finding(
                         binding.change,
                         line,
-                        f"{binding.label} grants {role_kind} {role} to {who}: {consequence}",
+                        f"binds {role_kind} {role} to {who} ({binding.label}): {consequence}",
                         hint="bind the role to the named users, groups or service accounts "
                         "that need it",
                         severity=severity,
@@ -783,7 +783,7 @@ class PodSecurityWeakened(Rule):
                 yield self.finding(
                     obj.change,
                     line,
-                    f"{obj.label} {exposure.what}: {exposure.consequence}",
+                    f"{exposure.what} in {obj.label}: {exposure.consequence}",
                     hint="drop it, or confine the workload to dedicated nodes and document why "
                     "it needs the node; prefer specific capabilities and read-only mounts",
                     severity=exposure.severity.shifted(-1) if conditional else exposure.severity,
