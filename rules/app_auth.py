@@ -47,11 +47,7 @@ def surfaces(change: FileChange) -> tuple[Surface, Surface] | None:
 
 
 def _guard_text(name: str) -> str:
-    return (
-        name
-        if name.startswith(("Depends(", "permission_classes(")) or "Mixin" in name
-        else (f"@{name}" if not name[:1].islower() or "_" in name else name)
-    )
+    return name
 
 
 class GuardRemoved(Rule):

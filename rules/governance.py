@@ -304,6 +304,7 @@ def _protection_of(root: YNode) -> dict[str, YNode]:
         protection = entry.get("protection")
         if name and protection is not None:
             out[name] = protection
+            out[f"{name}\0line"] = YNode("scalar", entry.key_line("protection"), 0)
     return out
 
 
@@ -311,11 +312,11 @@ def settings_weakenings(old: YNode, new: YNode, change: FileChange) -> Iterator[
     """What a probot `.github/settings.yml` change removes from branch protection."""
     before, after = _protection_of(old), _protection_of(new)
     for branch, was in before.items():
-        if was.kind != "map":
+        if was.kind != "map" or "\0" in branch:
             continue
         now = after.get(branch)
         if now is None or now.kind != "map":
-            line = now.line if now is not None else was.line
+            line = now.line if now is not None else before[f"{branch}\0line"].line
             yield _Weakening(
                 line,
                 "new" if now is not None else "old",
@@ -407,9 +408,10 @@ def _checks_weakenings(
         return
     after = _contexts(now)
     gone = [name for name in before if name not in after]
+    listed = now.get("contexts") or now.get("checks") or now
     if gone:
         yield _Weakening(
-            now.line,
+            listed.line,
             "new",
             f"branch {branch}: required status checks {', '.join(gone)} removed, "
             "changes merge without them passing",

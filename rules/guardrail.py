@@ -42,7 +42,7 @@ def config_table(change: FileChange, side: str) -> dict[str, Any] | None:
     text = change.old_text() if side == "old" else change.new_text()
     if text is None:
         return {}
-    if change.is_partial(side) and not change.shows(side, 1, max(text.count("\n"), 1)):
+    if not complete(change, side):
         return None  # a bare diff shows part of the file: the rest is unknown
     try:
         data = tomllib.loads(text)
@@ -53,6 +53,14 @@ def config_table(change: FileChange, side: str) -> dict[str, Any] | None:
         table = tool.get("changerisk", {}) if isinstance(tool, dict) else {}
         return table if isinstance(table, dict) else None
     return dict(data)
+
+
+def complete(change: FileChange, side: str) -> bool:
+    """Whether the whole text of `side` is known (a full text, or a diff showing every line)."""
+    text = change.old_text() if side == "old" else change.new_text()
+    if text is None or not change.is_partial(side):
+        return True
+    return change.shows(side, 1, max(text.count("\n"), 1))
 
 
 def _list(value: Any) -> list[str]:
@@ -94,7 +102,7 @@ def weakenings(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Weakening]:
     for glob, codes in _table(new.get("per-path-ignores")).items():
         added = [c for c in _list(codes) if c not in _list(old_paths.get(glob))]
         if added:
-            yield Weakening("per-path-ignores", f"ignores {', '.join(added)} on {glob}")
+            yield Weakening(glob, f"ignores {', '.join(added)} on {glob}")
     yield from _critical(old, new)
     old_tiers = _list(old.get("tiers")) or list(_DEFAULT_TIERS)
     new_tiers = _list(new.get("tiers")) or list(_DEFAULT_TIERS)
@@ -190,7 +198,7 @@ def _critical(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Weakening]:
             )
         elif _level(after[paths], "high") < _level(severity, "high"):
             yield Weakening(
-                "critical-paths",
+                "severity",
                 f"lowers critical path {', '.join(paths)} from {severity} to {after[paths]}",
             )
 

@@ -215,12 +215,15 @@ def _script_write(command: Command) -> tuple[str, Severity] | None:
 
 
 def _user_of(path: str) -> str:
+    """`home/deploy/.ssh/authorized_keys` logs in as deploy, `root/.ssh/…` as root."""
     parts = path.split("/")
     if ".ssh" in parts:
         index = parts.index(".ssh")
-        if index > 0 and parts[index - 1] not in ("", "home"):
+        if index >= 1 and parts[index - 1] == "root":
+            return "root"
+        if index >= 2 and parts[index - 2] == "home":
             return parts[index - 1]
-    return "the machine's user"
+    return "the account whose home holds it"
 
 
 # --- file modes ---------------------------------------------------------------------------------

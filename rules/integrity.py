@@ -16,7 +16,7 @@ from changerisk.rule import (
     added_suppressions,
 )
 
-from .guardrail import config_table, gates, key_line, weakenings
+from .guardrail import complete, config_table, gates, key_line, weakenings
 
 _SECTION = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 
@@ -439,7 +439,7 @@ class GateWeakened(Rule):
         if not before:
             return
         after = gates(change, "new", commands) if change.new_path is not None else {}
-        if not after and before and change.new_path is not None and change.is_partial("new"):
+        if not after and change.new_path is not None and not complete(change, "new"):
             return  # a bare diff may not show where the gate went
         for identity, gate in before.items():
             now = after.get(identity)

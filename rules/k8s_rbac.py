@@ -507,7 +507,7 @@ class BindingToPowerfulRole(Rule):
                     yield self.finding(
                         binding.change,
                         line,
-                        f"{binding.label} grants {role} to {label}: " + what.format(scope=scope),
+                        f"binds {role} to {label} ({binding.label}): " + what.format(scope=scope),
                         hint="bind a role with the verbs and resources it needs; for a "
                         "namespace, a RoleBinding to a namespaced Role",
                         severity=cluster_severity if cluster else ns_severity,

@@ -248,8 +248,7 @@ class TokenPermissionsWidened(Rule):
             )
 
     def _removed(self, change: FileChange, old: YNode, unlimited: str) -> Finding:
-        node = old.get("permissions")
-        line = node.line if node is not None else 1
+        line = old.key_line("permissions") or 1
         if line not in change.removed_line_numbers:
             line = next(iter(sorted(change.removed_line_numbers)), line)
         return self.finding(

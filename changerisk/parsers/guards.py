@@ -432,7 +432,7 @@ class _Reader:
             for arg in args.named_children:
                 inner = _text(arg).split("(")[0]
                 if is_guard(inner):
-                    guards[inner.rsplit(".", 1)[-1]] = line
+                    guards["@" + inner.rsplit(".", 1)[-1]] = line
                 elif inner.rsplit(".", 1)[-1] == "csrf_exempt":
                     self.markers.append(Marker("csrf-exempt", line, key))
             return
@@ -448,7 +448,7 @@ class _Reader:
         if args is not None and self.language == "python":
             self._python_dependencies(args, guards)
         if is_guard(name):
-            guards[base] = line
+            guards["@" + base] = line
 
     # Python specifics ----------------------------------------------------------------------
 
@@ -614,11 +614,11 @@ class _Reader:
                 else target.rsplit("(", 1)[-1],
             )
             if re.search(r"anyRequest\s*\(\s*\)\s*$", target):
-                self.markers.append(Marker("permit-all", _line(node), key, "anyRequest()"))
+                self.markers.append(Marker("permit-all", _line(name_node), key, "anyRequest()"))
             elif paths and not all(_PUBLIC_PATH.search(p) for p in paths):
-                self.markers.append(Marker("permit-all", _line(node), key, ", ".join(paths)))
+                self.markers.append(Marker("permit-all", _line(name_node), key, ", ".join(paths)))
         elif name == "disable" and obj is not None and re.search(r"\bcsrf\s*\(\s*\)$", _text(obj)):
-            self.markers.append(Marker("csrf-disabled", _line(node), key))
+            self.markers.append(Marker("csrf-disabled", _line(name_node), key))
         elif name == "csrf":
             args = node.child_by_field_name("arguments")
             if args is not None and re.search(r"::disable|\.disable\(\)", _text(args)):
