@@ -594,7 +594,7 @@ class _Reader:
             if re.search(r"""["']verify_exp["']\s*:\s*False\b""", text):
                 self.markers.append(Marker("jwt-expiry", line, key, "verify_exp: False"))
         if name == "ParseUnverified":
-            self.markers.append(Marker("jwt-unverified", line, key, "ParseUnverified"))
+            self.markers.append(Marker("jwt-unread", line, key, "ParseUnverified"))
         if "UnsafeAllowNoneSignatureType" in text:
             self.markers.append(Marker("jwt-none", line, key, "UnsafeAllowNoneSignatureType"))
 

@@ -314,7 +314,7 @@ JWT_CASES = [
         "auth/jwt.go",
         "package auth\nfunc f() { jwt.Parse(s, keyFunc) }\n",
         "package auth\nfunc f() { parser.ParseUnverified(s, claims) }\n",
-        "high",
+        "medium",
     ),
 ]
 
