@@ -12,7 +12,7 @@ from changerisk.engine import build_report
 from changerisk.errors import GitError, InputError
 from changerisk.gate import SignoffInputs
 from changerisk.model import ChangeSet
-from changerisk.registry import all_rules, select_rules
+from changerisk.registry import rules_for, select_rules
 from changerisk.report import Report
 from changerisk.rule import Rule
 
@@ -206,7 +206,10 @@ def check(
 ) -> Report:
     """Check a change and return its report. `select`/`ignore` extend the configuration's."""
     config = config or load_config(start=Path(changeset.repo_root or os.getcwd()))
-    available = list(rules) if rules is not None else all_rules()
+    if rules is not None:
+        available = list(rules)
+    else:
+        available = rules_for(f for change in changeset.files for f in change.formats)
     chosen = select_rules(
         available,
         select=tuple(select) or config.select,

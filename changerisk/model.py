@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 
 class Severity(enum.IntEnum):
@@ -67,8 +67,7 @@ class Status(str, enum.Enum):
     BINARY = "binary"
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One changed or context line of a hunk.
 
     `old_no` / `new_no` are 1-based line numbers on each side (None where the line does not
@@ -277,6 +276,14 @@ class ChangeSet:
     repo_root: str | None = None
     commits: tuple[Commit, ...] = ()
     base_rev: str | None = None  # the revision the change starts from (CODEOWNERS is read there)
+    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """Memoise an analysis of the whole change (all its Terraform modules, all its SQL) so
+        the rules of a family share one; rules read it and never change it."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

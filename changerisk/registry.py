@@ -31,15 +31,36 @@ class Plugin:
     entry_point: metadata.EntryPoint
 
 
+# The formats each built-in family acts on: the union of its rules' `formats`. A change with
+# none of them never needs the family, so the hook does not import it. A family not listed
+# here (one with a rule for every file, or a third-party plugin) is always loaded;
+# tests/engine/test_plugins.py keeps this table equal to the rules' own declarations.
+BUILTIN_FORMATS: dict[str, frozenset[str]] = {
+    "CDK": frozenset({"javascript", "python", "typescript"}),
+    "CFN": frozenset({"cloudformation"}),
+    "IAM": frozenset({"cloudformation", "iam-policy", "terraform"}),
+    "K8S": frozenset({"helm", "kubernetes", "kustomize"}),
+    "SH": frozenset({"ci", "dockerfile", "github-workflow", "json", "makefile", "shell"}),
+    "SQL": frozenset({"sql"}),
+    "TF": frozenset({"terraform", "terraform-plan"}),
+}
+BUILTIN = "changerisk"
+
+
 def find_plugins(entry_points: Iterable[metadata.EntryPoint] | None = None) -> list[Plugin]:
     """The plugins of the `changerisk.rules` group, sorted by prefix."""
     if entry_points is None:
         entry_points = metadata.entry_points(group=GROUP)
     plugins: dict[str, Plugin] = {}
+    known: dict[int, tuple[str, str]] = {}  # one metadata read per distribution, not per plugin
     for ep in entry_points:
         dist = getattr(ep, "dist", None)
-        name = dist.metadata["Name"] if dist is not None else "unknown"
-        version = dist.version if dist is not None else "?"
+        if dist is None:
+            name, version = "unknown", "?"
+        else:
+            if id(dist) not in known:
+                known[id(dist)] = (dist.metadata["Name"], dist.version)
+            name, version = known[id(dist)]
         if not _PREFIX.match(ep.name):
             raise PluginError(
                 f"plugin {ep.name!r} from {name} {version}: "
@@ -102,6 +123,20 @@ def all_rules(plugins: Sequence[Plugin] | None = None) -> list[type[Rule]]:
                 raise PluginError(f"rule code {rule.code} is defined twice")
             seen[rule.code] = rule
     return [seen[code] for code in sorted(seen)]
+
+
+def rules_for(formats: Iterable[str], plugins: Sequence[Plugin] | None = None) -> list[type[Rule]]:
+    """The rules of every plugin that may act on a change of these formats: `all_rules`
+    without importing built-in families whose formats the change does not have."""
+    present = frozenset(formats)
+    chosen = [
+        plugin
+        for plugin in (find_plugins() if plugins is None else plugins)
+        if plugin.distribution != BUILTIN
+        or plugin.prefix not in BUILTIN_FORMATS
+        or BUILTIN_FORMATS[plugin.prefix] & present
+    ]
+    return all_rules(chosen)
 
 
 def matches(code: str, selectors: Iterable[str]) -> bool:

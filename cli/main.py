@@ -9,7 +9,7 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import click
 
@@ -21,8 +21,6 @@ from changerisk.report import Report
 if TYPE_CHECKING:
     from changerisk.config import Config
 
-from .history import history
-from .hooks import install_hook_command
 
 EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "sarif", "markdown", "github")
@@ -65,7 +63,32 @@ def _stdin_is_piped() -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """Commands that live in modules of their own are imported only when they run (or when
+    help lists them): `check` in a pre-commit hook pays for nothing else."""
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {
+        "history": ("history", "history"),
+        "install-hook": ("hooks", "install_hook_command"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy[cmd_name]
+            command = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="changerisk")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def cli(debug: bool) -> None:
@@ -484,10 +507,6 @@ def _as_pyproject(text: str) -> str:
         out.append(line)
     out.insert(0, "[tool.changerisk]")
     return "\n".join(out) + "\n"
-
-
-cli.add_command(history)
-cli.add_command(install_hook_command)
 
 
 def main(argv: list[str] | None = None) -> int:

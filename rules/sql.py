@@ -193,11 +193,17 @@ class ChangeContext:
 
 
 def change_context(changeset: ChangeSet) -> ChangeContext:
+    """What the change's SQL does, in order (built once per change, shared by the SQL rules)."""
+    return changeset.cached("sql:context", lambda: _change_context(changeset))
+
+
+def _change_context(changeset: ChangeSet) -> ChangeContext:
     files = [f for c in sorted(changeset.files, key=lambda c: c.path) if (f := sql_file(c))]
     context = ChangeContext(files)
     for index, file in enumerate(files):
+        edited = set(file.ops)
         for op in file.creates:
-            if op not in file.ops:  # a table the same migration file creates, edited or not
+            if op not in edited:  # a table the same migration file creates, edited or not
                 context.events.setdefault(op.key, []).append(((index, op.line), op))
     for _, position, op in context.positioned():
         context.events.setdefault(op.key, []).append((position, op))

@@ -152,7 +152,12 @@ class ModuleSides:
 
 
 def edited_modules(changeset: ChangeSet) -> dict[str, ModuleSides]:
-    """Per module directory, the blocks of the Terraform files this change edits."""
+    """Per module directory, the blocks of the Terraform files this change edits (built once
+    per change, shared by the Terraform rules)."""
+    return changeset.cached("terraform:modules", lambda: _edited_modules(changeset))
+
+
+def _edited_modules(changeset: ChangeSet) -> dict[str, ModuleSides]:
     modules: dict[str, ModuleSides] = {}
     for change in changeset.files:
         if "terraform" not in change.formats or change.is_binary:

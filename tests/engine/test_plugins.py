@@ -472,7 +472,7 @@ def test_crashing_rule_through_the_cli(
 
     from changerisk import api
 
-    monkeypatch.setattr(api, "all_rules", lambda: [*all_rules(), Crashing])
+    monkeypatch.setattr(api, "rules_for", lambda formats: [*all_rules(), Crashing])
     monkeypatch.chdir(tmp_path)
     (tmp_path / "change.diff").write_text(DROP_DIFF, encoding="utf-8")
     code = main(["check", "change.diff", "--select", "TF,ACME"])
@@ -535,3 +535,29 @@ def test_crashing_plugin_through_the_cli(
     )
     assert main(["--debug", "check", "change.diff"]) == 2
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_builtin_formats_table_matches_the_rules() -> None:
+    """registry.BUILTIN_FORMATS lets the hook skip importing families a change cannot
+    concern: for each listed family it must be the union of its rules' formats, and no
+    listed family may have a rule for every file (empty formats)."""
+    from changerisk.registry import BUILTIN, BUILTIN_FORMATS, find_plugins, load_plugin
+
+    for plugin in find_plugins():
+        if plugin.distribution != BUILTIN or plugin.prefix not in BUILTIN_FORMATS:
+            continue
+        rules = load_plugin(plugin)
+        assert all(rule.formats for rule in rules), plugin.prefix
+        union = frozenset().union(*(rule.formats for rule in rules))
+        assert union == BUILTIN_FORMATS[plugin.prefix], plugin.prefix
+
+
+def test_rules_for_skips_families_of_other_formats() -> None:
+    from changerisk.registry import all_rules, rules_for
+
+    every = {rule.code for rule in all_rules()}
+    markdown = {rule.code for rule in rules_for({"markdown"})}
+    assert "CRIT102" in markdown and "SHAPE101" in markdown
+    assert not any(code.startswith(("TF", "SQL", "K8S")) for code in markdown)
+    assert {rule.code for rule in rules_for({"terraform"})} >= {"TF101", "IAM101"}
+    assert markdown < every
