@@ -261,8 +261,11 @@ class AuthCheckSwitchedOff(Rule):
 
 
 _JWT = {
-    "jwt-unread": ("reads JWT claims without verifying the signature ({detail}): nothing in "
-                   "them can be trusted until the token is verified", Severity.MEDIUM),
+    "jwt-unread": (
+        "reads JWT claims without verifying the signature ({detail}): nothing in "
+        "them can be trusted until the token is verified",
+        Severity.MEDIUM,
+    ),
     "jwt-unverified": (
         "decodes JWTs without checking the signature ({detail}): anyone can "
         "forge a token for any user",
