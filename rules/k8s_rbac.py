@@ -229,14 +229,18 @@ def _rule_grants(
         return
     if "*" in resources:
         read_only = verbs <= _READ
+        core = not groups or bool(groups & {"", "*"})  # the core group holds the secrets
+        if read_only:
+            consequence = f"reads every object {scope}" + (", secrets included" if core else "")
+            severity = Severity.HIGH if cluster and core else Severity.MEDIUM
+        else:
+            consequence, severity = f"changes any object {scope}", Severity.HIGH
         yield Grant(
             ("all-resources", ",".join(sorted(groups)), "read" if read_only else "write"),
             f"{'/'.join(sorted(verbs))} on every resource"
             + (f" of API group {', '.join(sorted(g or 'core' for g in groups))}" if groups else ""),
-            f"reads every object {scope}, secrets included"
-            if read_only
-            else f"changes any object {scope}",
-            Severity.MEDIUM if read_only and not cluster else Severity.HIGH,
+            consequence,
+            severity,
         )
     elif every_verb:
         sensitive = sorted(resources & _SENSITIVE)
@@ -646,7 +650,11 @@ def _host_path_exposures(spec: YNode) -> Iterator[Exposure]:
 
 
 def _context_exposures(context: YNode, who: str) -> Iterator[Exposure]:
-    label = "the pod" if who == "pod" else f"container {who}"
+    label = (
+        "the pod"
+        if who == "pod"
+        else ("a container" if _MASK in who or who == "?" else f"container {who}")
+    )
     node = context.get("privileged")
     if _true(node):
         assert node is not None
@@ -775,9 +783,22 @@ class PodSecurityWeakened(Rule):
     def check_changeset(self, changeset: ChangeSet) -> Iterator[Finding]:
         for before, obj in pairs(changeset, _WORKLOADS | {"Pod", "CronJob"} | _OTHER_WORKLOADS):
             had = {e.key for e in exposures(before)} if before is not None else set()
-            for exposure in exposures(obj):
-                if exposure.key in had or not _added(obj, exposure.node):
-                    continue
+            found = [e for e in exposures(obj) if e.key not in had and _added(obj, e.node)]
+            if before is None and len(found) > 1:
+                found.sort(key=lambda e: (-e.severity, e.node.line))
+                worst = found[0]
+                whats = list(dict.fromkeys(e.what for e in found))
+                found = [
+                    Exposure(
+                        worst.key,
+                        min((e.node for e in found), key=lambda n: n.line),
+                        "; ".join(whats[:4])
+                        + (f" and {len(whats) - 4} more" if len(whats) > 4 else ""),
+                        worst.consequence,
+                        worst.severity,
+                    )
+                ]
+            for exposure in found:
                 line = _changed_line(obj, exposure.node)
                 conditional = line in _conditional_lines(obj.change)
                 yield self.finding(

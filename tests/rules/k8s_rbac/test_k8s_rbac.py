@@ -298,3 +298,36 @@ def test_arbitrary_yaml_never_crashes(parts: list[str]) -> None:
     body = "apiVersion: v1\nkind: Pod\n" + "".join(parts)
     report = run_diff(_diff("k8s/x.yaml", None, body), select=["RBAC"])
     assert all(f.code.startswith("RBAC") for f in report.findings)
+
+
+def test_a_new_node_agent_is_one_finding_naming_everything_it_takes() -> None:
+    pod = "      hostNetwork: true\n      hostPID: true\n"
+    container = "          securityContext:\n            privileged: true\n"
+    found = check("deploy/agent.yaml", None, ds(pod, container))
+    assert found == {
+        (
+            "RBAC201",
+            15,
+            "high",
+            "shares the node's process namespace (hostPID: true); runs container agent privileged; "
+            "shares the node's network (hostNetwork: true) in DaemonSet node-agent in namespace "
+            "monitoring: sees and signals every process on the node, and reads their environment",
+        ),
+    }
+
+
+def test_read_only_wildcard_on_a_custom_api_group_does_not_claim_secrets() -> None:
+    new = (
+        role("ClusterRole")
+        .replace('apiGroups: [""]', 'apiGroups: ["cilium.io"]')
+        .replace('resources: ["configmaps"]', 'resources: ["*"]')
+    )
+    assert check("deploy/rbac.yaml", None, new) == {
+        (
+            "RBAC101",
+            7,
+            "medium",
+            "creates ClusterRole app-reader in namespace shop with get/list on every resource of API "
+            "group cilium.io: reads every object in every namespace",
+        ),
+    }
