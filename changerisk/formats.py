@@ -54,8 +54,9 @@ _CI_FILES = re.compile(
     r"\.circleci/config\.ya?ml|\.travis\.ya?ml|buildspec\.ya?ml|cloudbuild\.ya?ml|"
     r"\.buildkite/.*\.ya?ml|\.drone\.ya?ml|Taskfile\.ya?ml)$"
 )
-_K8S_HINT = re.compile(r"^\s*apiVersion\s*:", re.MULTILINE)
-_K8S_KIND = re.compile(r"^\s*kind\s*:\s*[A-Z]\w*", re.MULTILINE)
+# Block style, flow style (`{apiVersion: v1, kind: …}`), quoted keys and JSON manifests.
+_K8S_HINT = re.compile(r"""(?:^|[{,])\s*["']?apiVersion["']?\s*:""", re.MULTILINE)
+_K8S_KIND = re.compile(r"""(?:^|[{,])\s*["']?kind["']?\s*:\s*["']?[A-Z]\w*""", re.MULTILINE)
 _CFN_HINT = re.compile(
     r"AWSTemplateFormatVersion|^\s*Resources\s*:\s*$|\"Resources\"\s*:|Type['\"]?\s*:\s*['\"]?AWS::",
     re.MULTILINE,

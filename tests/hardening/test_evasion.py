@@ -5,7 +5,7 @@ on it. Variants reformat (one-line HCL blocks, JSON syntax, flow-style YAML, quo
 anchors), rewrap (shell continuations, heredocs), prefix (`sudo`, `env`, `command`, `time`),
 respell (long and short flags, upper- and lower-case SQL, comments inside statements) or move
 (a resource renamed in one file and re-added in another). Known limits are listed in LIMITS
-with the reason, and tested as strict xfails: a fix turns them into failures to move up.
+with the reason (documented in the rule), and tested as strict xfails.
 `python -m pytest tests/hardening/test_evasion.py -q` reports caught (passed) and known
 limits (xfailed).
 """
@@ -300,6 +300,17 @@ VARIANTS: list[Variant] = [
     ),
     v(
         "K8S101",
+        "JSON manifest",
+        (
+            {
+                "k8s/ns.json": '{"apiVersion": "v1", "kind": "Namespace", '
+                '"metadata": {"name": "payments"}}\n'
+            },
+            {},
+        ),
+    ),
+    v(
+        "K8S101",
         "one document of several",
         (
             {"k8s/all.yaml": NS + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"},
@@ -411,11 +422,8 @@ VARIANTS: list[Variant] = [
     ),
 ]
 
-# Variants no rule catches today, each with the reason; documented in README "Known limits".
-LIMITS: dict[tuple[str, str], str] = {
-    ("K8S101", "flow style"): "a manifest in flow style is not recognised as Kubernetes",
-    ("K8S101", "quoted keys"): "a manifest with quoted keys is not recognised as Kubernetes",
-}
+# Variants no rule catches yet, each with the reason (none today); a strict xfail each.
+LIMITS: dict[tuple[str, str], str] = {}
 
 
 def _id(variant: Variant) -> str:

@@ -137,3 +137,59 @@ def test_code_in_the_repository_is_never_run(git_repo: GitRepo) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert sorted(p.name for p in git_repo.path.glob("RAN_*")) == []
+
+
+def _new_file(path: str, text: str) -> str:
+    lines = text.splitlines()
+    return (
+        f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+        f"@@ -0,0 +1,{len(lines)} @@\n" + "".join(f"+{line}\n" for line in lines)
+    )
+
+
+def _laughs() -> str:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\ndata:\n"
+        '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    )
+    for prev, name in zip("abcdefghi", "bcdefghij", strict=True):
+        text += f"  {name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+    return text
+
+
+HOSTILE = {
+    "billion laughs YAML": _new_file("k8s/lol.yaml", _laughs()),
+    "deep JSON policy": _new_file("iam/p.json", '{"Statement": ' + "[" * 5000 + "]" * 5000 + "}"),
+    "deep HCL": _new_file("infra/d.tf", "locals {\n  x = " + "[" * 3000 + "]" * 3000 + "\n}"),
+    "deep YAML": _new_file(
+        "k8s/deep.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\ndata:\n  x: "
+        + "[" * 3000
+        + "]" * 3000,
+    ),
+    "deep shell": _new_file("scripts/d.sh", "#!/bin/sh\n" + "$(" * 2000 + "echo" + ")" * 2000),
+    "deep Python": _new_file("app/migrations/0002_d.py", "x = " + "(" * 3000 + "1" + ")" * 3000),
+    "deep SQL": _new_file("db/migrations/V3__d.sql", "SELECT " + "(" * 3000 + "1" + ")" * 3000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_structure_is_bounded(tmp_path: Path, name: str) -> None:
+    """Alias bombs and deep nesting: the check ends, in bounded memory, with a report."""
+    diff = tmp_path / "change.diff"
+    diff.write_text(HOSTILE[name])
+    probe = (
+        "import resource, subprocess, sys; "
+        "p = subprocess.run(sys.argv[1:], capture_output=True, timeout=60); "
+        "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, CHANGERISK, "check", str(diff), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    code, peak_kb = map(int, proc.stdout.split())
+    assert code in (0, 1)
+    assert peak_kb < 400 * 1024
