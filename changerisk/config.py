@@ -120,6 +120,7 @@ class Config:
     max_exception_days: int = 90
     exceptions: tuple[ConfigException, ...] = ()
     today: date | None = None  # fixed "today" for expiries (tests, replays); None: the clock
+    gate_commands: tuple[str, ...] = ("changerisk",)  # what runs the gate in hooks and CI
 
     def rule_options(self) -> dict[str, object]:
         """Settings of rule families, by dotted key, for `RuleSettings.options`."""
@@ -130,6 +131,7 @@ class Config:
             **{f"change-shape.{key}": value for key, value in self.change_shape.items()},
             "exceptions.max-days": self.max_exception_days,
             "exceptions.today": (self.today or date.today()).isoformat(),
+            "integrity.gate-commands": self.gate_commands,
         }
 
     def requirement(self, tier: str) -> Requirement:
@@ -234,8 +236,10 @@ def parse_config(table: dict[str, Any], where: str = "", source: str = "config")
         table, where, tiers, team, ai.get("min-level", cfg.ai_min_level), ai_min_tier
     )
     exceptions = table.get("exceptions", {})
+    integrity = table.get("integrity", {})
     return replace(
         cfg,
+        gate_commands=tuple(dict.fromkeys(("changerisk", *integrity.get("gate-commands", ())))),
         team=team,
         signoff=signoff,
         max_exception_days=exceptions.get("max-days", cfg.max_exception_days),

@@ -96,12 +96,17 @@ def parse_diff(data: bytes | str, origin: str = "diff") -> list[FileChange]:
     from unidiff.errors import UnidiffParseError  # lazy: only when there is a diff
     from unidiff.patch import PatchSet
 
+    protected = _protect_header_paths(text)
     try:
-        patch = PatchSet(_protect_header_paths(text))
+        # unidiff reads the headers and validates every hunk's counts; the hunks' lines are
+        # taken from the text in one pass below (unidiff's own line objects cost more than the
+        # rest of the check on a large diff)
+        patch = PatchSet(protected, metadata_only=True)
     except UnidiffParseError as exc:
         reason = " ".join(str(exc).split())  # unidiff ends its message with the bad line
         raise InputError(f"{origin}: malformed diff: {reason}") from None
-    files = [_file_change(patched) for patched in patch]
+    reader = _HunkReader(protected)
+    files = [_file_change(patched, reader) for patched in patch]
     expected = len(_DIFF_GIT.findall(text))
     if expected and len(files) != expected:
         raise InputError(f"{origin}: malformed diff: {expected} file headers, {len(files)} read")
@@ -240,7 +245,7 @@ def _strip_prefix(path: str | None, prefix: str) -> str | None:
     return path[len(prefix) :] if path.startswith(prefix) else path
 
 
-def _file_change(patched: object) -> FileChange:
+def _file_change(patched: object, reader: _HunkReader) -> FileChange:
     info = str(getattr(patched, "patch_info", "") or "")
     source = _strip_prefix(getattr(patched, "source_file", None), "a/")
     target = _strip_prefix(getattr(patched, "target_file", None), "b/")
@@ -258,7 +263,7 @@ def _file_change(patched: object) -> FileChange:
     if source is None and target is None and names:  # "new" and "deleted" both: keep a path
         source, target = names
     is_binary = bool(getattr(patched, "is_binary_file", False)) or "GIT binary patch" in info
-    hunks = tuple(_hunk(h) for h in patched)  # type: ignore[attr-defined]
+    hunks = tuple(reader.next(h) for h in patched)  # type: ignore[attr-defined]
     old_mode = _first(_OLD_MODE, info)
     new_mode = _first(_NEW_MODE, info)
     status = _status(info, is_added, is_deleted, is_binary, hunks, old_mode, new_mode)
@@ -312,24 +317,55 @@ def _status(
     return Status.MODIFIED
 
 
-def _hunk(h: object) -> Hunk:
-    raw = [line for line in h if line.line_type in ("+", "-", " ")]  # type: ignore[attr-defined]
-    lines: list[Line] = []
-    # The line after the hunk on the new side; an empty side's start names the line before.
-    new_start, new_len = int(h.target_start), int(h.target_length)  # type: ignore[attr-defined]
-    next_new = new_start + new_len if new_len else new_start + 1
-    for line in reversed(raw):
-        text = line.value.rstrip("\n")
-        if line.line_type == "-":
-            lines.append(Line("-", text, line.source_line_no, None, anchor=next_new))
-        else:
-            next_new = line.target_line_no
-            lines.append(Line(line.line_type, text, line.source_line_no, line.target_line_no))
-    lines.reverse()
-    return Hunk(
-        old_start=int(h.source_start),  # type: ignore[attr-defined]
-        old_len=int(h.source_length),  # type: ignore[attr-defined]
-        new_start=int(h.target_start),  # type: ignore[attr-defined]
-        new_len=int(h.target_length),  # type: ignore[attr-defined]
-        lines=tuple(lines),
-    )
+class _HunkReader:
+    """The lines of each hunk, read from the diff text in order, hunk after hunk."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.at = 0
+
+    def next(self, h: object) -> Hunk:
+        old_start, old_len = int(h.source_start), int(h.source_length)  # type: ignore[attr-defined]
+        new_start, new_len = int(h.target_start), int(h.target_length)  # type: ignore[attr-defined]
+        lines = self.lines
+        while not lines[self.at].startswith("@@"):
+            self.at += 1
+        self.at += 1
+        old_no, new_no = old_start, new_start
+        old_left, new_left = old_len, new_len
+        out: list[Line] = []
+        removed: list[int] = []  # indexes in `out` of removed lines waiting for their anchor
+        while old_left > 0 or new_left > 0:
+            raw = lines[self.at]
+            self.at += 1
+            kind = raw[:1]
+            if kind == "\\":
+                continue  # "\ No newline at end of file"
+            if kind == "-":
+                removed.append(len(out))
+                out.append(Line("-", raw[1:], old_no, None))
+                old_no += 1
+                old_left -= 1
+                continue
+            for index in removed:
+                line = out[index]
+                out[index] = Line("-", line.text, line.old_no, None, anchor=new_no)
+            removed.clear()
+            if kind == "+":
+                out.append(Line("+", raw[1:], None, new_no))
+                new_no += 1
+                new_left -= 1
+            else:  # a context line; a bare empty line is an empty context line
+                out.append(Line(" ", raw[1:], old_no, new_no))
+                old_no += 1
+                new_no += 1
+                old_left -= 1
+                new_left -= 1
+        # removed lines at the end stand before the line after the hunk on the new side
+        after = new_start + new_len if new_len else new_start + 1
+        for index in removed:
+            line = out[index]
+            out[index] = Line("-", line.text, line.old_no, None, anchor=after)
+        while self.at < len(lines) and lines[self.at].startswith("\\"):
+            self.at += 1
+        return Hunk(old_start, old_len, new_start, new_len, tuple(out))

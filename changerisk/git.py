@@ -303,3 +303,11 @@ def read_path(root: str, revision: str, path: str) -> bytes | None:
 
 def _has_head(root: str) -> bool:
     return bool(run_git(["rev-parse", "--verify", "--quiet", "HEAD"], cwd=root, check=False))
+
+
+def tracked_files(root: str, revision: str, limit: int = 50_000) -> tuple[str, ...]:
+    """The paths of the files of `revision`'s tree (at most `limit`), for rules that ask which
+    existing files a change affects (CODEOWNERS coverage)."""
+    out = run_git(["ls-tree", "-r", "-z", "--name-only", revision], cwd=root)
+    names = out.decode("utf-8", "surrogateescape").split("\x00")
+    return tuple(name for name in names[:limit] if name)

@@ -33,10 +33,7 @@ def codeowners_of(root: str | None, revision: str | None) -> tuple[str, OwnersOf
 
 
 def _lookup(text: str) -> OwnersOf:
-    from codeowners import CodeOwners
-
-    parsed = CodeOwners(text)
-    _match_in_linear_time(parsed)
+    parsed = parse_codeowners(text)
     cache: dict[str, tuple[str, ...]] = {}
 
     def owners(path: str) -> tuple[str, ...]:
@@ -45,6 +42,29 @@ def _lookup(text: str) -> OwnersOf:
         return cache[path]
 
     return owners
+
+
+def parse_codeowners(text: str) -> Any:
+    """The `codeowners` library's reading of a CODEOWNERS text, matching in linear time:
+    `.of(path)` gives the owners, `.matching_line(path)` the rule that decides them."""
+    from codeowners import CodeOwners
+
+    parsed = CodeOwners(text)
+    _match_in_linear_time(parsed)
+    return parsed
+
+
+def files_at(root: str | None, revision: str | None) -> tuple[str, ...] | None:
+    """The files of the repository at `revision`, or None without a repository."""
+    if root is None or revision is None:
+        return None
+    from changerisk import git
+    from changerisk.errors import GitError
+
+    try:
+        return git.tracked_files(root, revision)
+    except GitError:
+        return None
 
 
 def _match_in_linear_time(parsed: Any) -> None:

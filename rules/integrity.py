@@ -6,7 +6,17 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from changerisk.rule import Category, FileChange, Finding, Rule, Severity, added_suppressions
+from changerisk.rule import (
+    Category,
+    FileChange,
+    Finding,
+    Rule,
+    Severity,
+    Status,
+    added_suppressions,
+)
+
+from .guardrail import complete, config_table, gates, key_line, weakenings
 
 _SECTION = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 
@@ -157,6 +167,7 @@ class ConfigChanged(Rule):
                 f"changes the changerisk configuration ({change.status.value} {change.path})",
                 hint="have a reviewer confirm the new policy, in its own change if possible",
                 side=side,
+                severity=_config_change_severity(change),
             )
         elif name == "pyproject.toml":
             new_sections = _sections(change.new_text() or "")
@@ -181,7 +192,16 @@ class ConfigChanged(Rule):
             "changes the changerisk configuration in [tool.changerisk]",
             hint="have a reviewer confirm the new policy, in its own change if possible",
             side=side,
+            severity=_config_change_severity(change),
         )
+
+
+def _config_change_severity(change: FileChange) -> Severity:
+    """Info when both sides read and the new one checks no less (INT105 names what weakens)."""
+    old, new = config_table(change, "old"), config_table(change, "new")
+    if old is None or new is None or change.status is Status.DELETED:
+        return Severity.MEDIUM
+    return Severity.MEDIUM if any(True for _ in weakenings(old, new)) else Severity.INFO
 
 
 class SuppressionExpiryTooFar(Rule):
@@ -273,4 +293,191 @@ def _sections(text: str) -> dict[int, str]:
     return out
 
 
-RULES = (SuppressionWithoutReason, SuppressionAdded, ConfigChanged, SuppressionExpiryTooFar)
+class ConfigWeakened(Rule):
+    """The change weakens changerisk's own configuration: a higher fail-on, ignored rules or
+    paths, a narrower select, fewer critical paths, lower tiers, new exceptions.
+
+    ## Why it matters
+    A change that lowers the bar it is measured by can pass a check it would otherwise fail,
+    and so can every change after it. The old and new configuration are compared key by key
+    and each weakening is named; a configuration that only tightens is not reported here
+    (INT103 notes it at info).
+
+    ## Bad
+    ```diff
+    diff --git a/.changerisk.toml b/.changerisk.toml
+    --- a/.changerisk.toml
+    +++ b/.changerisk.toml
+    @@ -1,2 +1,2 @@
+    -fail-on = "high"
+    -ignore = []
+    +fail-on = "critical"
+    +ignore = ["IAM"]
+    ```
+
+    ## Good
+    ```diff
+    diff --git a/.changerisk.toml b/.changerisk.toml
+    --- a/.changerisk.toml
+    +++ b/.changerisk.toml
+    @@ -1,2 +1,2 @@
+    -fail-on = "critical"
+    +fail-on = "high"
+     ignore = []
+    ```
+    """
+
+    code = "INT105"
+    name = "changerisk-config-weakened"
+    category = Category.INTEGRITY
+    severity = Severity.HIGH
+    formats = frozenset({"toml"})
+
+    def check(self, change: FileChange) -> Iterator[Finding]:
+        name = change.path.rsplit("/", 1)[-1]
+        if name not in (".changerisk.toml", "pyproject.toml"):
+            return
+        old, new = config_table(change, "old"), config_table(change, "new")
+        if old is None or new is None:
+            return
+        if name == "pyproject.toml" and change.status is Status.DELETED:
+            return
+        if change.status is Status.DELETED:
+            found = list(weakenings(old, {}))
+            if found:
+                line, side = change.first_changed_line()
+                yield self.finding(
+                    change,
+                    line,
+                    f"deletes {change.path}: defaults apply, so "
+                    + "; ".join(w.message for w in found[:3]),
+                    hint="keep the configuration; change one setting at a time, with a reason",
+                    side=side,
+                )
+            return
+        for weakening in weakenings(old, new):
+            line, side = key_line(change, weakening.key)
+            yield self.finding(
+                change,
+                line,
+                weakening.message,
+                hint="have the owners of the policy approve this in its own change, with the "
+                "reason; prefer a suppression with an expiry on the one finding",
+                side=side,
+            )
+
+
+class GateWeakened(Rule):
+    """The pre-commit hook or CI step that runs changerisk is removed, skipped, or made
+    unable to fail.
+
+    ## Why it matters
+    The check protects nothing if the change that it checks can also switch it off: a
+    removed hook, `stages: [manual]`, `continue-on-error: true`, `allow_failure: true`,
+    `|| true`, `--fail-on none` or `if: false` let every later change through. A hook or
+    step moved or renamed with the same command is not reported. Wrappers that run the
+    check (`make risk`) are named in `integrity.gate-commands`.
+
+    ## Bad
+    ```diff
+    diff --git a/.github/workflows/risk.yml b/.github/workflows/risk.yml
+    --- a/.github/workflows/risk.yml
+    +++ b/.github/workflows/risk.yml
+    @@ -1,7 +1,8 @@
+     on: pull_request
+     jobs:
+       risk:
+         runs-on: ubuntu-latest
+         steps:
+           - name: changerisk
+    +        continue-on-error: true
+             run: changerisk check --base origin/main
+    ```
+
+    ## Good
+    ```diff
+    diff --git a/.github/workflows/risk.yml b/.github/workflows/risk.yml
+    --- a/.github/workflows/risk.yml
+    +++ b/.github/workflows/risk.yml
+    @@ -1,7 +1,7 @@
+     on: pull_request
+     jobs:
+       risk:
+         runs-on: ubuntu-latest
+         steps:
+           - name: changerisk
+    -        run: changerisk check --base origin/main
+    +        run: changerisk check --base origin/main --format github
+    ```
+
+    ## Configuration
+    ```toml
+    [tool.changerisk.integrity]
+    gate-commands = ["make risk"]
+    ```
+    """
+
+    code = "INT106"
+    name = "changerisk-gate-weakened"
+    category = Category.INTEGRITY
+    severity = Severity.HIGH
+    formats = frozenset({"yaml", "ci", "github-workflow"})
+
+    def check(self, change: FileChange) -> Iterator[Finding]:
+        name = change.path.rsplit("/", 1)[-1]
+        if name not in (".pre-commit-config.yaml", ".pre-commit-config.yml") and not (
+            change.formats & {"ci", "github-workflow"}
+        ):
+            return
+        configured = self.settings.options.get("integrity.gate-commands", ("changerisk",))
+        commands = (
+            tuple(str(c) for c in configured)
+            if isinstance(configured, (tuple, list))
+            else ("changerisk",)
+        )
+        before = gates(change, "old", commands)
+        if not before:
+            return
+        after = gates(change, "new", commands) if change.new_path is not None else {}
+        if not after and change.new_path is not None and not complete(change, "new"):
+            return  # a bare diff may not show where the gate went
+        for identity, gate in before.items():
+            now = after.get(identity)
+            if now is None and len(after) >= len(before):
+                continue  # renamed or moved: a gate of the same kind is still there
+            if now is None:
+                line = (
+                    gate.line
+                    if gate.line in change.removed_line_numbers
+                    else next(iter(sorted(change.removed_line_numbers)), gate.line)
+                )
+                yield self.finding(
+                    change,
+                    line,
+                    f"removes {gate.label}, which runs changerisk: changes are no longer "
+                    "checked there",
+                    hint="keep the gate; if it must change, change it in its own reviewed change",
+                    side="old",
+                )
+                continue
+            for flag in sorted(now.flags - gate.flags):
+                line = now.flag_lines.get(flag, now.line)
+                if line not in change.added_line_numbers:
+                    continue
+                yield self.finding(
+                    change,
+                    line,
+                    f"{now.label} runs changerisk, but now {flag}: the check no longer blocks",
+                    hint="keep the gate able to fail; suppress single findings with a reason "
+                    "instead",
+                )
+
+
+RULES = (
+    SuppressionWithoutReason,
+    SuppressionAdded,
+    ConfigChanged,
+    SuppressionExpiryTooFar,
+    ConfigWeakened,
+    GateWeakened,
+)

@@ -48,7 +48,8 @@ def render(
 
 
 def _render(report: Report, console: Console) -> None:
-    from rich.table import Table
+    import textwrap
+
     from rich.text import Text
 
     head = Text()
@@ -60,13 +61,15 @@ def _render(report: Report, console: Console) -> None:
     if report.ai_assisted:
         head.append("   AI-assisted", style="magenta")
     console.print(head)
-    reasons = Table.grid(padding=(0, 1))
-    reasons.add_column(style="dim", no_wrap=True)
-    reasons.add_column()
-    for reason in report.reasons:
-        reasons.add_row("  why", reason)
-    console.print(reasons)
     width = console.width
+    if report.reasons:
+        reasons = Text()
+        for reason in report.reasons:
+            for index, line in enumerate(textwrap.wrap(reason, max(20, width - 6))):
+                reasons.append("  why " if index == 0 else "      ", style="dim")
+                reasons.append(line + "\n")
+        reasons.rstrip()
+        console.print(reasons, soft_wrap=True)
     for path, group in groupby(report.findings, key=lambda f: f.path):
         console.print()
         console.print(Text(path, style="bold underline"))

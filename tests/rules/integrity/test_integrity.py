@@ -66,7 +66,12 @@ CASES = [
     ("suppression with reason", ADD_SUPPRESSION_WITH_REASON, {("INT102", "infra/db.tf", 2)}),
     ("suppression without reason", ADD_SUPPRESSION_NO_REASON, {("INT101", "infra/db.tf", 2)}),
     ("pyproject tool table", PYPROJECT_TOOL_EDIT, {("INT103", "pyproject.toml", 6)}),
-    ("new .changerisk.toml", NEW_CONFIG_FILE, {("INT103", ".changerisk.toml", 1)}),
+    # a new configuration that ignores rules weakens the defaults: INT105 names it
+    (
+        "new .changerisk.toml",
+        NEW_CONFIG_FILE,
+        {("INT103", ".changerisk.toml", 1), ("INT105", ".changerisk.toml", 1)},
+    ),
     ("pyproject other table", PYPROJECT_OTHER_EDIT, set()),
 ]
 
