@@ -302,9 +302,12 @@ class DatabasePublic(Rule):
         if not new:
             return
         old = _public_databases(change, "old")
+        renamed = {kind for owner, kind in old if owner not in {o for o, _ in new}}
         for key, public in new.items():
             if key in old or public.line not in change.added_line_numbers:
                 continue
+            if key[1] in renamed and key[0] not in {o for o, _ in old}:
+                continue  # the same public database under a new name
             yield self.finding(
                 change,
                 public.line,

@@ -132,7 +132,6 @@ class StoragePublic(Rule):
     def check(self, change: FileChange) -> Iterator[Finding]:
         new = _settings(change, "new")
         old = _settings(change, "old")
-        owners = {owner for owner, _ in old}
         for (owner, attribute), setting in new.items():
             if setting.line not in change.added_line_numbers:
                 continue
@@ -151,8 +150,8 @@ class StoragePublic(Rule):
             before = old.get((owner, attribute))
             if before is not None and before.value in entry["values"]:
                 continue
-            if entry.get("only_change") and (before is None and owner not in owners):
-                continue
+            if entry.get("only_change") and before is None:
+                continue  # a default restated, on a new or an existing resource
             yield self.finding(
                 change,
                 setting.line,

@@ -321,3 +321,8 @@ resource "azurerm_postgresql_flexible_server_firewall_rule" "azure" {
 def test_database_near_misses(new: str) -> None:
     old = DB.replace("= false", "= true") if "large" in new else DB
     assert not run(diff("db.tf", old, new.replace("= false", "= true") if "large" in new else new))
+
+
+def test_a_renamed_public_database_is_not_news() -> None:
+    public = DB.replace("= false", "= true")
+    assert not run(diff("db.tf", public, public.replace('"orders"', '"orders_v2"')))

@@ -145,3 +145,16 @@ def test_both_buckets_removed_and_block_moved() -> None:
         + ("  to   = aws_s3_bucket_public_access_block.exports_v2\n}\n")
     )
     assert not run(diff("infra/exports.tf", BUCKET, new))
+
+
+def test_public_network_access_switched_back_on() -> None:
+    old = (
+        'resource "azurerm_storage_account" "logs" {\n  name = "acmelogs"\n'
+        "  public_network_access_enabled = false\n}\n"
+    )
+    new = old.replace("= false", "= true")
+    assert [(f[2], f[4]) for f in run(diff("st.tf", old, new))] == [(3, Severity.MEDIUM)]
+    # the default written out on an existing account is not a change
+    bare = 'resource "azurerm_storage_account" "logs" {\n  name = "acmelogs"\n}\n'
+    restated = bare.replace("}\n", "  public_network_access_enabled = true\n}\n")
+    assert not run(diff("st.tf", bare, restated))
