@@ -22,6 +22,12 @@ _TEST_PATH = re.compile(
     r"(^|/)(test_[^/]*|[^/]*_tests?)\.py$|_test\.go$|\.(test|spec)\.[cm]?[jt]sx?$|"
     r"(^|/)src/test/|(^|/)conftest\.py$|Tests?\.java$"
 )
+# Vendored and built code declares no routes of the application: jQuery under static/, a
+# minified bundle (and parsing those rebuilt from a bare diff's hunks can take minutes).
+_VENDORED = re.compile(
+    r"(^|/)(static|vendor|vendors|third_party|node_modules|dist|bower_components)/|"
+    r"\.min\.[cm]?js$|\.bundle\.[cm]?js$"
+)
 # Class names of endpoints meant to be public: sign-up, login, health checks.
 _PUBLIC_NAME = re.compile(
     r"(?i)login|logout|signin|signup|register|token|password|reset|health|status|ping|public|"
@@ -31,7 +37,7 @@ _PUBLIC_NAME = re.compile(
 
 def surfaces(change: FileChange) -> tuple[Surface, Surface] | None:
     """The auth surface of both sides of a source file, parsed once per run."""
-    if _TEST_PATH.search(change.path) or change.is_binary:
+    if _TEST_PATH.search(change.path) or _VENDORED.search(change.path) or change.is_binary:
         return None
     language = language_of(change.path, change.formats)
     if not language:

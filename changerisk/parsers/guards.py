@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from changerisk.parsers.treesitter import parse
+
 _MAX_BYTES = 2_000_000
 LANGUAGES = ("python", "javascript", "typescript", "go", "java")
 
@@ -245,9 +247,10 @@ def surface(text: str, language: str, path: str = "") -> Surface:
     data = text.encode("utf-8", "replace")
     if len(data) > _MAX_BYTES or language not in LANGUAGES:
         return Surface()
-    import tree_sitter
 
-    tree = tree_sitter.Parser(_language(language, path.endswith(".tsx"))).parse(data)
+    tree = parse(_language(language, path.endswith(".tsx")), data)
+    if tree is None:
+        return Surface()
     reader = _Reader(language)
     reader.walk(tree.root_node)
     return Surface(reader.guarded, tuple(reader.markers), frozenset(reader.receivers))

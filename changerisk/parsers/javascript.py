@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from changerisk.parsers.python import Arg, Call, text_of
+from changerisk.parsers.treesitter import parse
 
 _MAX_BYTES = 2_000_000
 
@@ -43,7 +44,9 @@ def calls(text: str, path: str = "") -> list[Call]:
     import tree_sitter
 
     tsx = not path.endswith((".ts", ".mts", ".cts"))
-    tree = tree_sitter.Parser(_language(tsx)).parse(data)
+    tree = parse(_language(tsx), data)
+    if tree is None:
+        return []
     nodes = tree_sitter.QueryCursor(_query(tsx)).captures(tree.root_node).get("call", [])
     nodes = sorted(nodes, key=lambda n: n.start_byte)
     index = {n.id: i for i, n in enumerate(nodes)}

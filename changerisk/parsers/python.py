@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from changerisk.parsers.treesitter import parse
+
 _MAX_BYTES = 2_000_000
 
 
@@ -88,7 +90,9 @@ def calls(text: str) -> list[Call]:
         return []
     import tree_sitter
 
-    tree = tree_sitter.Parser(_language()).parse(data)
+    tree = parse(_language(), data)
+    if tree is None:
+        return []
     nodes = tree_sitter.QueryCursor(_query()).captures(tree.root_node).get("call", [])
     nodes = sorted(nodes, key=lambda n: n.start_byte)
     index = {n.id: i for i, n in enumerate(nodes)}

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from changerisk.parsers.python import Arg, Call, text_of
+from changerisk.parsers.treesitter import parse
 
 _MAX_BYTES = 2_000_000
 
@@ -40,7 +41,9 @@ def calls(text: str) -> list[Call]:
         return []
     import tree_sitter
 
-    tree = tree_sitter.Parser(_language()).parse(data)
+    tree = parse(_language(), data)
+    if tree is None:
+        return []
     captures = tree_sitter.QueryCursor(_query()).captures(tree.root_node)
     nodes = sorted(captures.get("call", []), key=lambda n: n.start_byte)
     begins = sorted(captures.get("begin", []), key=lambda n: n.start_byte)
