@@ -39,8 +39,14 @@ BUILTIN_FORMATS: dict[str, frozenset[str]] = {
     "AUTH": frozenset({"go", "java", "javascript", "python", "typescript"}),
     "CDK": frozenset({"javascript", "python", "typescript"}),
     "CFN": frozenset({"cloudformation"}),
-    "IAM": frozenset({"cloudformation", "iam-policy", "terraform"}),
+    "IAM": frozenset(
+        {"cloudformation", "iam-policy", "javascript", "python", "terraform", "typescript"}
+    ),
     "K8S": frozenset({"helm", "kubernetes", "kustomize"}),
+    "NET": frozenset(
+        {"cloudformation", "dockerfile", "go", "java", "javascript", "python", "shell"}
+        | {"terraform", "typescript", "yaml"}
+    ),
     "RBAC": frozenset({"helm", "kubernetes", "kustomize"}),
     "SH": frozenset({"ci", "dockerfile", "github-workflow", "json", "makefile", "shell"}),
     "SQL": frozenset({"sql"}),

@@ -69,6 +69,9 @@ class Statement:
     action_line: int = 1
     resource_line: int = 1
     sid: str = ""
+    conditions: tuple[str, ...] = ()  # the condition keys ("aws:SourceVpc"), one per key
+    principal_line: int = 0  # the line of a "*" in the principal, else of its key (0: none)
+    condition_line: int = 0  # the line of the `Condition` key (0: none)
 
     @property
     def is_allow(self) -> bool:
@@ -210,8 +213,25 @@ def _statement(node: _Node) -> tuple[Statement, ...]:
             action_line=_wildcard_line(fields.get(action_key), node.line),
             resource_line=_wildcard_line(fields.get(resource_key), node.line),
             sid=_scalar(fields["sid"][1]) if "sid" in fields else "",
+            conditions=_condition_keys(condition[1]) if condition is not None else (),
+            principal_line=_star_line(fields.get("principal")),
+            condition_line=condition[0] if condition is not None else 0,
         ),
     )
+
+
+def _condition_keys(node: _Node) -> tuple[str, ...]:
+    """The keys a condition tests: `{"Bool": {"aws:SecureTransport": …}}` in JSON, or the
+    `variable` of each `condition { test variable values }` block of a policy document."""
+    keys: list[str] = []
+    for _, _, tests in node.entries:  # {operator: {key: values}}
+        keys.extend(key for key, _, _ in tests.entries)
+    for block in node.items:
+        for key, _, value in block.entries:
+            if key.lower() == "variable":
+                keys.append(_scalar(value))
+    unique = {key.lower(): key for key in keys if key}
+    return tuple(unique[lower] for lower in sorted(unique))
 
 
 def _scalar(node: _Node) -> str:
@@ -243,6 +263,21 @@ def _wildcard_line(entry: tuple[int, _Node] | None, default: int) -> int:
         if item.kind == "str" and item.text == "*":
             return item.line
     return key_line
+
+
+def _star_line(entry: tuple[int, _Node] | None) -> int:
+    """The line of a "*" anywhere in a principal (`{"AWS": "*"}`, `identifiers = ["*"]`),
+    else the line of its key."""
+    if entry is None:
+        return 0
+    stack, seen = [entry[1]], 0
+    while stack and seen < 256:
+        node, seen = stack.pop(), seen + 1
+        if node.kind == "str" and node.text == "*":
+            return node.line
+        stack.extend(node.items)
+        stack.extend(value for _, _, value in node.entries)
+    return entry[0]
 
 
 def _principals(entry: tuple[int, _Node] | None) -> tuple[str, ...]:
