@@ -225,6 +225,11 @@ def is_throwaway(name: str) -> bool:
     return bool(_words(name) & set(table()["throwaway_words"]))
 
 
+def is_production(name: str) -> bool:
+    """A name of a production environment: `prod`, `production`, `prd-eu`, `live`."""
+    return bool(_words(name) & set(table()["production_words"]))
+
+
 def is_protected_branch(name: str) -> bool:
     return any(fnmatchcase(name, pattern) for pattern in table()["protected_branches"])
 
