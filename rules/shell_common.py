@@ -184,6 +184,7 @@ class Wipe:
     severity: Severity
     host: str | None = None  # the server it runs against, when the command names one
     kind: str = ""  # for files: "root", "home", "here", "variable" or "volume"
+    production: bool = False  # the command line names a production database
 
 
 # --- the data table -------------------------------------------------------------------------
