@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -269,10 +270,8 @@ def test_unreadable_payloads_are_clear_errors(data: bytes, error: str) -> None:
 
 @given(st.binary(max_size=300))
 def test_any_bytes_give_a_request_or_an_input_error(data: bytes) -> None:
-    try:
+    with contextlib.suppress(InputError):
         parse_payload(data)
-    except InputError:
-        pass
 
 
 @given(
