@@ -370,3 +370,26 @@ def test_the_installed_claude_hook_command_runs(git_repo, tmp_path: Path) -> Non
         timeout=60,
     )
     assert missing.returncode == 2  # no changerisk at all: the agent blocks
+
+
+@pytest.mark.parametrize(
+    ("agent", "example", "target"),
+    [
+        ("claude", "claude-settings.json", ".claude/settings.json"),
+        ("gemini", "gemini-settings.json", ".gemini/settings.json"),
+        ("cursor", "cursor-hooks.json", ".cursor/hooks.json"),
+    ],
+)
+def test_the_examples_are_what_install_writes(run_cli, git_repo, agent, example, target) -> None:
+    examples = Path(__file__).parent.parent.parent / "examples" / "agents"
+    assert run_cli("install-agent-hook", "--agent", agent).code == 0
+    assert _settings(git_repo.path / target) == _settings(examples / example)
+
+
+def test_the_example_guard_config_loads() -> None:
+    from changerisk.config import load_config
+
+    path = Path(__file__).parent.parent.parent / "examples" / "agents" / "guard.changerisk.toml"
+    config = load_config(path)
+    assert config.guard.deny[0] == "terraform destroy*"
+    assert config.guard.audit_log == str(path.parent.resolve() / ".changerisk/guard.jsonl")
