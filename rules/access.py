@@ -118,8 +118,10 @@ class WildcardResource(Rule):
     `"Resource": "*"` applies the actions to every bucket, table, key and role in the account,
     today's and future ones, not to the one the job works on: `s3:DeleteObject` on `*` can
     empty the production data bucket. Granting a new action on `*`, or widening a scoped
-    statement to `*`, is reported; read-only actions (`Get*`, `List*`, `Describe*`) at a
-    lower severity. Statements that grant every action are reported by IAM101 instead.
+    statement to `*`, is reported; actions that read data (`Get*`) at a lower severity.
+    Actions that only describe or list (`Describe*`, `List*`) are not reported: most of them
+    have no resource-level permissions, so `*` is the only resource AWS accepts for them.
+    Statements that grant every action are reported by IAM101 instead.
 
     ## Bad
     ```diff
@@ -183,6 +185,8 @@ class WildcardResource(Rule):
                     f"every resource except {names(statement.not_resources)} "
                     '("NotResource" with "Allow")'
                 )
+            if all(_is_metadata_only(action) for action in fresh):
+                continue  # Describe*/List*: `*` is the only resource most of them accept
             read_only = all(_is_read_only(action) for action in fresh)
             known = all(_ACTION_NAME.match(action) for action in fresh)
             yield self.finding(
@@ -197,6 +201,11 @@ class WildcardResource(Rule):
                 severity=Severity.MEDIUM if read_only else None,
                 confidence=None if known else Confidence.MEDIUM,
             )
+
+
+def _is_metadata_only(action: str) -> bool:
+    _, _, name = action.partition(":")
+    return bool(name) and name.lower().startswith(("describe", "list"))
 
 
 def _is_read_only(action: str) -> bool:
