@@ -604,4 +604,6 @@ def test_a_named_context_is_said_and_production_raises(
 
 
 def test_a_production_context_on_a_pod_delete_stays_quiet() -> None:
-    assert not run_diff(_script_diff("kubectl delete pod web-1 --context prod"), rules=RULES).findings
+    assert not run_diff(
+        _script_diff("kubectl delete pod web-1 --context prod"), rules=RULES
+    ).findings
