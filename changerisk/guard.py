@@ -148,21 +148,44 @@ def decide(
         verdict = ASK
     else:
         verdict = ALLOW
+    own = _own_guardrail(action, subject, findings)
+    if own and verdict == ALLOW:
+        verdict = ASK
     findings.sort(key=lambda f: (-f.severity, f.path, f.line, f.code))
     reasons = [_reason(action, f) for f in findings]
     reasons.extend(f"matches the deny pattern {p!r} ([guard] deny)" for p in denied_by)
+    reasons.extend(own)
     return Decision(
         verdict=verdict,
         level=level,
         tier=report.tier,
         message=_message(
             verdict, action, level, report.tier, findings, denied_by, subject or action.subject
-        ),
+        )
+        + (f" It {own[0]}." if own and level in ("none", "info", "low") else ""),
         reasons=tuple(reasons),
         findings=tuple(findings),
         subject=action.subject if action.is_command else subject or action.path,
         notes=notes,
     )
+
+
+_AGENT_SETTINGS = (".claude/settings.json", ".claude/settings.local.json", ".gemini/settings.json")
+_AGENT_SETTINGS += (".cursor/hooks.json",)
+_CONFIG_CODES = frozenset({"INT103", "INT105", "INT106"})
+
+
+def _own_guardrail(action: Action, subject: str, findings: Sequence[Finding]) -> list[str]:
+    """Why a write touches the agent's own guardrail (asked, whatever its level): the
+    changerisk configuration or gate, or an agent's hook settings."""
+    if action.is_command:
+        return []
+    path = (subject or action.path).replace("\\", "/")
+    if any(path == name or path.endswith("/" + name) for name in _AGENT_SETTINGS):
+        return [f"edits the agent hook settings {path}: the agent must not change its own guard"]
+    if any(f.code in _CONFIG_CODES for f in findings):
+        return [f"edits the changerisk configuration or gate in {path}: a person decides that"]
+    return []
 
 
 def deny_patterns_matched(action: Action, policy: GuardPolicy) -> list[str]:
@@ -221,7 +244,8 @@ def _message(
             f"meant to do and why, and leave it to a person ({tier} review) to do."
         )
     else:
-        parts.append(f"Approve only after a {tier} review.")
+        review = "a review" if tier in ("", "any reviewer") else f"a {tier} review"
+        parts.append(f"Approve only after {review}.")
     return " ".join(parts)
 
 

@@ -524,3 +524,28 @@ def test_hunks_between_rebuild_both_sides(old_lines: list[str], data: st.DataObj
     for hunk in hunks:
         for line in hunk.removed:
             assert line.anchor >= 1
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "reason"),
+    [
+        (
+            ".changerisk.toml",
+            '[guard]\nfail-mode = "open"\n',
+            "edits the changerisk configuration or gate in .changerisk.toml: a person decides that",
+        ),
+        (
+            ".claude/settings.json",
+            "{}\n",
+            "edits the agent hook settings .claude/settings.json: the agent must not change its "
+            "own guard",
+        ),
+    ],
+)
+def test_an_agent_editing_its_own_guardrail_is_asked(
+    shop: Path, path: str, content: str, reason: str
+) -> None:
+    decision = evaluate(Request("claude", Action(path=path, content=content), str(shop)), DEFAULTS)
+    assert decision.verdict == ASK
+    assert decision.reasons[-1] == reason
+    assert decision.message.endswith(f"Approve only after a review. It {reason}.")
