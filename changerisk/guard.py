@@ -170,8 +170,12 @@ def decide(
     )
 
 
-_AGENT_SETTINGS = (".claude/settings.json", ".claude/settings.local.json", ".gemini/settings.json")
-_AGENT_SETTINGS += (".cursor/hooks.json",)
+_AGENT_SETTINGS = (
+    ".claude/settings.json",
+    ".claude/settings.local.json",
+    ".gemini/settings.json",
+    ".cursor/hooks.json",
+)
 _CONFIG_CODES = frozenset({"INT103", "INT105", "INT106"})
 
 
