@@ -4,6 +4,8 @@
   lines in 5 files: Terraform, Kubernetes YAML, Python, a shell script, a SQL migration) and on
   each example diff, against the time of `python -c "import click, rich.console, unidiff"`
   measured in the same run (target <= 2.0x).
+- guard (with hook): median wall time of `changerisk guard` on a one-line command, from the
+  command line and as a Claude Code PreToolUse payload on stdin, against the same baseline.
 - django: the diff between the Django 4.2.16 and 5.1.3 source distributions (fetched with pip
   and cached in bench/.cache; skipped with a message when offline): `changerisk check` end to
   end against unidiff alone parsing it (target <= 2.0x), and the peak RSS (target <= 250 MB).
@@ -23,6 +25,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -97,6 +100,30 @@ def hook(runs: int) -> None:
     for diff in sorted((ROOT / "examples").glob("*.diff")):
         median = _time([*EXE, "check", str(diff.relative_to(ROOT))], runs)
         print(f"check {diff.name:<32} {median * 1000:6.0f} ms  {median / baseline:4.2f}x baseline")
+    guard(runs, baseline)
+
+
+def guard(runs: int, baseline: float) -> None:
+    """`changerisk guard` on a one-line command: what an agent's hook pays per tool call."""
+    command = "terraform destroy -auto-approve"
+    median = _time([*EXE, "guard", "--command", command], runs)
+    print(
+        f"guard one-line command (by hand)       {median * 1000:6.0f} ms  "
+        f"{median / baseline:4.2f}x baseline (target <= 2.0x)"
+    )
+    payload = json.dumps(
+        {
+            "hook_event_name": "PreToolUse",
+            "cwd": str(ROOT),
+            "tool_name": "Bash",
+            "tool_input": {"command": command},
+        }
+    ).encode()
+    median = _time([*EXE, "guard"], runs, stdin=payload)
+    print(
+        f"guard Claude Code PreToolUse payload   {median * 1000:6.0f} ms  "
+        f"{median / baseline:4.2f}x baseline (target <= 2.0x)"
+    )
 
 
 def _large_diff() -> bytes:

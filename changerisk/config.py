@@ -94,6 +94,23 @@ class ConfigException:
 
 
 @dataclass(frozen=True)
+class GuardPolicy:
+    """`[guard]`: how `changerisk guard` turns an agent's action into allow, ask or deny.
+
+    Below `ask_at` allow; from `ask_at` ask a person; from `deny_at`, or a command matching a
+    `deny` pattern, deny. `fail_mode` "closed" denies what could not be checked (a crash, a
+    timeout, an unreadable payload); "open" allows it with a warning. `audit_log` is a JSON
+    lines file (relative to the config file's folder), off when empty."""
+
+    ask_at: Severity = Severity.MEDIUM
+    deny_at: Severity = Severity.CRITICAL
+    deny: tuple[str, ...] = ()
+    fail_mode: str = "closed"
+    audit_log: str = ""
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The validated configuration; defaults apply where the file is silent."""
 
@@ -121,6 +138,7 @@ class Config:
     exceptions: tuple[ConfigException, ...] = ()
     today: date | None = None  # fixed "today" for expiries (tests, replays); None: the clock
     gate_commands: tuple[str, ...] = ("changerisk",)  # what runs the gate in hooks and CI
+    guard: GuardPolicy = field(default_factory=GuardPolicy)
 
     def rule_options(self) -> dict[str, object]:
         """Settings of rule families, by dotted key, for `RuleSettings.options`."""
@@ -239,6 +257,7 @@ def parse_config(table: dict[str, Any], where: str = "", source: str = "config")
     integrity = table.get("integrity", {})
     return replace(
         cfg,
+        guard=_guard(table.get("guard", {}), where, source),
         gate_commands=tuple(dict.fromkeys(("changerisk", *integrity.get("gate-commands", ())))),
         team=team,
         signoff=signoff,
@@ -267,6 +286,27 @@ def parse_config(table: dict[str, Any], where: str = "", source: str = "config")
             rtype: tuple(names)
             for rtype, names in terraform.get("replacement-attributes", {}).items()
         },
+    )
+
+
+def _guard(table: dict[str, Any], where: str, source: str) -> GuardPolicy:
+    defaults = GuardPolicy()
+    ask_at = Severity.parse(table.get("ask-at", defaults.ask_at.label))
+    deny_at = Severity.parse(table.get("deny-at", defaults.deny_at.label))
+    if deny_at < ask_at:
+        raise ConfigError(
+            f'{where}guard.deny-at: "{deny_at.label}" is below guard.ask-at "{ask_at.label}"'
+        )
+    audit_log = table.get("audit-log", "")
+    if audit_log and source not in ("defaults", "config") and not Path(audit_log).is_absolute():
+        audit_log = str(Path(source).resolve().parent / audit_log)
+    return GuardPolicy(
+        ask_at=ask_at,
+        deny_at=deny_at,
+        deny=tuple(pattern.strip() for pattern in table.get("deny", ()) if pattern.strip()),
+        fail_mode=table.get("fail-mode", defaults.fail_mode),
+        audit_log=audit_log,
+        timeout=float(table.get("timeout", defaults.timeout)),
     )
 
 
@@ -463,4 +503,7 @@ def _explain(exc: Any, table: dict[str, Any]) -> str:
         return f"{key}: {json.dumps(value)} is not a rule code or prefix (e.g. TF101, TF, ALL)"
     if exc.rule == "type":
         return f"{key}: expected {exc.rule_definition}, got {json.dumps(value)}"
+    if exc.rule in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = str(exc.message).rpartition(" must be ")[2]
+        return f"{key}: {json.dumps(value)} is out of range (must be {bound})"
     return f"{key or 'config'}: {exc.message.removeprefix('data.').removeprefix('data ')}"

@@ -369,3 +369,40 @@ class _HunkReader:
         while self.at < len(lines) and lines[self.at].startswith("\\"):
             self.at += 1
         return Hunk(old_start, old_len, new_start, new_len, tuple(out))
+
+
+def hunks_between(old: str, new: str, context: int = 3) -> tuple[Hunk, ...]:
+    """The hunks of a unified diff from text `old` to text `new` (as `diff -U context` has
+    them), for a change that exists only as two texts: a file an agent is about to write."""
+    import difflib
+
+    a, b = _split_lines(old), _split_lines(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    hunks: list[Hunk] = []
+    for group in matcher.get_grouped_opcodes(context):
+        i1, i2, j1, j2 = group[0][1], group[-1][2], group[0][3], group[-1][4]
+        lines: list[Line] = []
+        for tag, a1, a2, b1, b2 in group:
+            if tag == "equal":
+                lines.extend(Line(" ", a[a1 + k], a1 + k + 1, b1 + k + 1) for k in range(a2 - a1))
+                continue
+            lines.extend(Line("-", a[k], k + 1, None, anchor=b1 + 1) for k in range(a1, a2))
+            lines.extend(Line("+", b[k], None, k + 1) for k in range(b1, b2))
+        old_len, new_len = i2 - i1, j2 - j1
+        hunks.append(
+            Hunk(
+                i1 + 1 if old_len else i1,
+                old_len,
+                j1 + 1 if new_len else j1,
+                new_len,
+                tuple(lines),
+            )
+        )
+    return tuple(hunks)
+
+
+def _split_lines(text: str) -> list[str]:
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines

@@ -155,7 +155,7 @@ def build_report(
     signoff = signoff or SignoffInputs()
     by_path = _by_path(changeset)
     raw = _anchored(by_path, run_rules(changeset, rules, config))
-    raw = [f for f in raw if not _path_ignored(f, config)]
+    raw = [f for f in raw if not _path_ignored(f, config) and f.path not in changeset.context_paths]
     raw, by_config, expired_config, used = apply_exceptions(raw, config, today)
     kept, suppressed, expired = apply_suppressions(by_path, raw, today)
     kept.extend(exception_findings(used, config, today))

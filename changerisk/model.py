@@ -276,6 +276,9 @@ class ChangeSet:
     repo_root: str | None = None
     commits: tuple[Commit, ...] = ()
     base_rev: str | None = None  # the revision the change starts from (CODEOWNERS is read there)
+    # unchanged files given to rules as context (a Terraform module's other files beside the one
+    # an agent is about to write): rules read them, findings on them are not reported
+    context_paths: frozenset[str] = frozenset()
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def cached(self, key: str, build: Callable[[], T]) -> T:

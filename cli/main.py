@@ -70,6 +70,8 @@ class _LazyGroup(click.Group):
     lazy: ClassVar[dict[str, tuple[str, str]]] = {
         "history": ("history", "history"),
         "install-hook": ("hooks", "install_hook_command"),
+        "guard": ("guard", "guard_command"),
+        "install-agent-hook": ("guard", "install_agent_hook_command"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

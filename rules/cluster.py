@@ -77,6 +77,7 @@ class ClusterDeletion:
     message: str
     severity: Severity
     names: tuple[str, ...] = ()  # what it deletes, or the namespace it empties
+    production: bool = False  # the command line names a production context or cluster
 
 
 def kubectl_deletion(call: KubectlCall, piped: bool = False) -> ClusterDeletion | None:
@@ -91,7 +92,7 @@ def kubectl_deletion(call: KubectlCall, piped: bool = False) -> ClusterDeletion 
     if any(kind.split(".")[0] in _NAMESPACES for kind in by_kind):
         return None  # SH103
     everywhere = call.flag("all-namespaces", "A")
-    where = " in every namespace" if everywhere else _in_namespace(call)
+    where = (" in every namespace" if everywhere else _in_namespace(call)) + call.in_target
     selector = call.value("l", "selector", "field-selector")
     if call.flag("all"):
         kinds = [kind for kind in by_kind if kind.split(".")[0] not in _EPHEMERAL]
@@ -104,7 +105,10 @@ def kubectl_deletion(call: KubectlCall, piped: bool = False) -> ClusterDeletion 
         severity = Severity.CRITICAL if everywhere else Severity.HIGH
         namespace = call.value("n", "namespace")
         return ClusterDeletion(
-            f"deletes {what}{where}", severity, (namespace,) if namespace else ()
+            f"deletes {what}{where}",
+            severity,
+            (namespace,) if namespace else (),
+            production=call.targets_production,
         )
     stateful = [(kind, names) for kind, names in by_kind.items() if kind.split(".")[0] in _KINDS]
     if not stateful:
@@ -122,7 +126,12 @@ def kubectl_deletion(call: KubectlCall, piped: bool = False) -> ClusterDeletion 
         what = f"the {kind.label}s xargs reads from its input"
     else:
         return None  # kubectl refuses a delete with no name, selector or --all
-    return ClusterDeletion(f"deletes {what}{where}: {effect}", kind.severity, tuple(names))
+    return ClusterDeletion(
+        f"deletes {what}{where}: {effect}",
+        kind.severity,
+        tuple(names),
+        production=call.targets_production,
+    )
 
 
 def _objects(positionals: tuple[str, ...]) -> dict[str, list[str]]:
@@ -216,7 +225,8 @@ class ClusterDeleteCommand(Rule):
     (medium); and on `eksctl delete cluster`. Deleting a pod, a job, a deployment by name, the
     objects of a file (`-f`), or every pod (`delete pods --all`, a restart) stays quiet, and so
     do a `--dry-run` and deletes in a CI job or script that creates its own throwaway cluster
-    (kind, minikube, k3d). Namespaces are SH103.
+    (kind, minikube, k3d). A `--context` or `--cluster` named for production is named in the
+    message and one level higher. Namespaces are SH103.
 
     ## Why it matters
     A claim deleted with the usual `Delete` reclaim policy takes its volume and the data on it
@@ -264,6 +274,8 @@ class ClusterDeleteCommand(Rule):
             severity = deletion.severity
             if deletion.names and all(is_throwaway(name) for name in deletion.names):
                 severity = severity.shifted(-1)  # a review app, a preview, a test namespace
+            if deletion.production:
+                severity = severity.shifted(1)  # `--context prod`: said in the message
             yield self.finding(
                 change,
                 line=line,

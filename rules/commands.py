@@ -17,6 +17,7 @@ from .shell_common import (
     ParsedCall,
     added_commands,
     confidence_of,
+    is_production,
     is_throwaway,
     throwaway_cluster_units,
 )
@@ -312,6 +313,24 @@ _PROJECT_TYPES = frozenset({"project", "projects"})
 class KubectlCall(ParsedCall):
     """`kubectl [flags] VERB [flags] [args]` (or `oc`)."""
 
+    @property
+    def target(self) -> str:
+        """The context or cluster the command line names, or "" (then the current context)."""
+        return self.value("context", "cluster") or ""
+
+    @property
+    def in_target(self) -> str:
+        """` in context prod` when the command line names a context (or cluster), else ""."""
+        if not self.target:
+            return ""
+        kind = "context" if self.value("context") else "cluster"
+        return f" in {kind} {self.target}"
+
+    @property
+    def targets_production(self) -> bool:
+        """Whether the named context or cluster is production (`--context prod`, `prd-eu`)."""
+        return bool(self.target) and is_production(self.target)
+
 
 def kubectl_call(command: Command) -> KubectlCall | None:
     """Read a kubectl (or oc) command line; None for any other program."""
@@ -377,7 +396,9 @@ class KubectlDeleteNamespace(Rule):
     pod, deployment or other object inside a namespace (`kubectl delete pod web-1 -n prod`)
     does not fire, nor does a `--dry-run`, nor a delete in a CI job or script that creates its
     own throwaway cluster (kind, minikube, k3d). A namespace named for a short-lived
-    environment (`review-42`, `pr-7`, `preview-…`, `e2e`) is one level lower.
+    environment (`review-42`, `pr-7`, `preview-…`, `e2e`) is one level lower; a
+    `--context` or `--cluster` named for production (`prod`, `production`, `prd`, `live`) is
+    named in the message and one level higher.
 
     ## Why it matters
     Deleting a namespace deletes every object in it: deployments, services, secrets, config
@@ -431,6 +452,8 @@ class KubectlDeleteNamespace(Rule):
             severity = Severity.CRITICAL if everything else Severity.HIGH
             if names and all(is_throwaway(name) for name in names):
                 severity = severity.shifted(-1)  # a review app, a preview, a test namespace
+            if call.targets_production:
+                severity = severity.shifted(1)
             yield self.finding(
                 change,
                 line=line,
@@ -446,17 +469,19 @@ class KubectlDeleteNamespace(Rule):
 
 def _namespace_message(call: KubectlCall, kind: str, names: list[str], piped: bool) -> str | None:
     label = "OpenShift project" if kind == "project" else "Kubernetes namespace"
+    where = call.in_target
     if names:
         if len(names) == 1:
-            return f"deletes {label} {names[0]} and every object in it"
-        return f"deletes {label}s {', '.join(names)} and every object in them"
+            return f"deletes {label} {names[0]}{where} and every object in it"
+        return f"deletes {label}s {', '.join(names)}{where} and every object in them"
     if call.flag("all"):
-        return f"deletes every {label} in the cluster and every object in them"
+        cluster = f"{where[4:]}" if where else "the cluster"
+        return f"deletes every {label} in {cluster} and every object in them"
     selector = call.value("l", "selector", "field-selector")
     if selector is not None:
-        return f"deletes every {label} matching {selector} and every object in them"
+        return f"deletes every {label} matching {selector}{where} and every object in them"
     if piped:
-        return f"deletes the {label}s xargs reads from its input and every object in them"
+        return f"deletes the {label}s xargs reads from its input{where} and every object in them"
     return None  # kubectl refuses a delete with no name, selector or --all
 
 

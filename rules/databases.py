@@ -17,6 +17,7 @@ from .shell_common import (
     confidence_of,
     is_ci,
     is_disposable,
+    is_production,
     listed,
     named,
     read_options,
@@ -72,6 +73,7 @@ def dropdb_wipe(command: Command) -> Wipe | None:
         f"drops PostgreSQL database {names[-1]}{_on(host)}: every table and row in it is deleted",
         severity,
         host,
+        production=is_production(names[-1]),
     )
 
 
@@ -84,12 +86,14 @@ def mysqladmin_wipe(command: Command) -> Wipe | None:
         return None
     host = _host(options, [])
     unattended = any(flag in ("f", "force") for flag, _ in options)
+    severity = Severity.CRITICAL if unattended else Severity.HIGH
     return Wipe(
         f"drops MySQL database {name}{_on(host)}"
         + (" without confirmation" if unattended else "")
         + ": every table and row in it is deleted",
-        Severity.CRITICAL if unattended else Severity.HIGH,
+        severity,
         host,
+        production=is_production(name),
     )
 
 
@@ -237,7 +241,8 @@ class DatabaseWipeCommand(Rule):
     drops a database or collection. Names made for throwing away (`app_test`, `tmp_orders`,
     `scratch`) stay quiet, and so do commands against `localhost` or a service container
     (`-h postgres`) in a CI file, which are the job's own test databases. `dropdb -i` asks
-    first (medium); `dropdb --force` and `mysqladmin -f` do not (critical).
+    first (medium); `dropdb --force` and `mysqladmin -f` do not (critical). A database or
+    host named for production (`dropdb prod`, `-h db.prod.internal`) is one level higher.
 
     ## Why it matters
     A dropped database or table and a flushed cache are gone at once, and the only way back is
@@ -282,6 +287,9 @@ class DatabaseWipeCommand(Rule):
             host = (wipe.host or "").lower()
             if is_ci(change) and (host in _LOCAL_HOSTS or host in _SERVICE_HOSTS):
                 continue  # the job's own database container
+            severity = wipe.severity
+            if wipe.production or (host and is_production(host)):
+                severity = severity.shifted(1)  # `dropdb prod`, `psql -h db.prod …`
             yield self.finding(
                 change,
                 line=line,
@@ -290,7 +298,7 @@ class DatabaseWipeCommand(Rule):
                     "take a backup first and have a person run it against a named host; for "
                     "a test database, give it a test name"
                 ),
-                severity=wipe.severity,
+                severity=severity,
                 confidence=confidence_of(change),
             )
 

@@ -184,6 +184,7 @@ class Wipe:
     severity: Severity
     host: str | None = None  # the server it runs against, when the command names one
     kind: str = ""  # for files: "root", "home", "here", "variable" or "volume"
+    production: bool = False  # the command line names a production database
 
 
 # --- the data table -------------------------------------------------------------------------
@@ -223,6 +224,11 @@ def is_throwaway(name: str) -> bool:
     """A name of a short-lived environment: a test, sandbox, review app, preview or pull
     request (`review-$CI_MERGE_REQUEST_IID`, `pr-42`, `orders-e2e`)."""
     return bool(_words(name) & set(table()["throwaway_words"]))
+
+
+def is_production(name: str) -> bool:
+    """A name of a production environment: `prod`, `production`, `prd-eu`, `live`."""
+    return bool(_words(name) & set(table()["production_words"]))
 
 
 def is_protected_branch(name: str) -> bool:

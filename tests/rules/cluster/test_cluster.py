@@ -50,7 +50,8 @@ def test_findings(fixture: str, expected: set[tuple[str, str, int]]) -> None:
             "makefile_delete_all_in_namespace.diff",
             Severity.HIGH,
             Confidence.MEDIUM,
-            "deletes all deployments, services and PersistentVolumeClaims in namespace $(NS)",
+            "deletes all deployments, services and PersistentVolumeClaims in namespace $(NS) "
+            "in context $(CLUSTER)",
         ),
         (
             "crd_delete_in_upgrade.diff",
@@ -146,6 +147,18 @@ def _script_diff(*added: str, path: str = "scripts/run.sh") -> str:
             "eksctl delete nodegroup --cluster shop --name ng-1",
             Severity.MEDIUM,
             "deletes EKS node group ng-1 of cluster shop: its pods are evicted",
+        ),
+        (
+            "kubectl delete pvc data-0 -n orders --context prod-eu",
+            Severity.CRITICAL,
+            "deletes PersistentVolumeClaim data-0 in namespace orders in context prod-eu: with the "
+            "usual Delete reclaim policy, the volume and the data on it go too",
+        ),
+        (
+            "kubectl delete sts db -n orders --context staging",
+            Severity.MEDIUM,
+            "deletes StatefulSet db in namespace orders in context staging: its pods stop; their "
+            "claims stay",
         ),
     ],
 )

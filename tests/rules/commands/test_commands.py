@@ -151,7 +151,7 @@ def test_a_repository_gives_full_texts_and_closes_the_gaps(git_repo) -> None:
             "kubectl_delete_all_namespaces.diff",
             Severity.CRITICAL,
             Confidence.HIGH,
-            "deletes every Kubernetes namespace in the cluster and every object in them",
+            "deletes every Kubernetes namespace in context kind-dev and every object in them",
         ),
         (
             "oc_delete_project_in_loop.diff",
@@ -559,3 +559,51 @@ def test_non_ascii_that_crashed_the_bash_grammar_is_masked() -> None:
     (echo, delete) = commands("echo {\U000efa13 é; kubectl delete ns café")
     assert echo.argv == ("echo", "{\U000efa13", "é")
     assert delete.argv == ("kubectl", "delete", "ns", "café")
+
+
+@pytest.mark.parametrize(
+    ("line", "severity", "message"),
+    [
+        (
+            "kubectl delete ns payments --context prod",
+            Severity.CRITICAL,
+            "deletes Kubernetes namespace payments in context prod and every object in it",
+        ),
+        (
+            "kubectl --context=prd-eu delete namespace orders",
+            Severity.CRITICAL,
+            "deletes Kubernetes namespace orders in context prd-eu and every object in it",
+        ),
+        (
+            "kubectl delete ns payments --cluster live",
+            Severity.CRITICAL,
+            "deletes Kubernetes namespace payments in cluster live and every object in it",
+        ),
+        (
+            "kubectl delete ns payments --context staging",
+            Severity.HIGH,
+            "deletes Kubernetes namespace payments in context staging and every object in it",
+        ),
+        (  # "products" is no production word
+            "kubectl delete ns payments --context products",
+            Severity.HIGH,
+            "deletes Kubernetes namespace payments in context products and every object in it",
+        ),
+        (
+            "kubectl delete ns --all --context prod",
+            Severity.CRITICAL,
+            "deletes every Kubernetes namespace in context prod and every object in them",
+        ),
+    ],
+)
+def test_a_named_context_is_said_and_production_raises(
+    line: str, severity: Severity, message: str
+) -> None:
+    (finding,) = run_diff(_script_diff(line), rules=RULES).findings
+    assert (finding.code, finding.severity, finding.message) == ("SH103", severity, message)
+
+
+def test_a_production_context_on_a_pod_delete_stays_quiet() -> None:
+    assert not run_diff(
+        _script_diff("kubectl delete pod web-1 --context prod"), rules=RULES
+    ).findings

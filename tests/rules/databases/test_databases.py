@@ -42,7 +42,7 @@ def test_findings(fixture: str, expected: set[tuple[str, str, int]]) -> None:
         ),
         (
             "workflow_mysql_truncate.diff",
-            Severity.HIGH,
+            Severity.CRITICAL,
             Confidence.MEDIUM,
             "runs mysql against prod-db.internal: deletes every row of table sessions",
         ),
@@ -93,12 +93,12 @@ def _diff(*added: str, path: str = "scripts/run.sh") -> str:
         ),
         (
             "redis-cli -u redis://cache.prod:6379 -n 2 FLUSHDB",
-            Severity.HIGH,
+            Severity.CRITICAL,
             "runs redis-cli FLUSHDB: deletes every key in database 2 of the Redis server cache.prod",
         ),
         (
             'psql postgres://app@db.prod/shop -c "DROP TABLE orders, order_items"',
-            Severity.HIGH,
+            Severity.CRITICAL,
             "runs psql against db.prod: drops tables orders and order_items and every row in them",
         ),
         (
@@ -118,7 +118,7 @@ def _diff(*added: str, path: str = "scripts/run.sh") -> str:
         ),
         (
             "mongosh mongodb://db.prod/shop --eval 'db.orders.drop()'",
-            Severity.HIGH,
+            Severity.CRITICAL,
             "drops MongoDB collection orders of database shop on db.prod: every document in it "
             "is lost",
         ),
@@ -127,6 +127,33 @@ def _diff(*added: str, path: str = "scripts/run.sh") -> str:
 def test_command_lines(line: str, severity: Severity, message: str) -> None:
     (finding,) = run_diff(_diff(line), rules=RULES).findings
     assert (finding.severity, finding.message) == (severity, message)
+
+
+@pytest.mark.parametrize(
+    ("line", "severity", "message"),
+    [
+        ("dropdb prod", Severity.CRITICAL, "drops PostgreSQL database prod: every table and row"),
+        (
+            "dropdb -h db.prod.internal orders",
+            Severity.CRITICAL,
+            "drops PostgreSQL database orders on db.prod.internal: every table and row",
+        ),
+        (
+            "mysqladmin drop shop_production",
+            Severity.CRITICAL,
+            "drops MySQL database shop_production: every table and row",
+        ),
+        ("dropdb --interactive prod", Severity.HIGH, "drops PostgreSQL database prod: every"),
+        # "product" and "products" are no production words
+        ("dropdb products", Severity.HIGH, "drops PostgreSQL database products: every table"),
+    ],
+)
+def test_a_production_database_or_host_raises_a_level(
+    line: str, severity: Severity, message: str
+) -> None:
+    (finding,) = run_diff(_diff(line), rules=RULES).findings
+    assert finding.severity == severity
+    assert finding.message.startswith(message)
 
 
 @pytest.mark.parametrize(
