@@ -29,11 +29,46 @@ def decode(data: bytes, origin: str) -> str:
     except UnicodeDecodeError:
         text = _decode_by_file(data, origin)
     if "\x00" in text:
-        at = text.index("\x00")
-        line = text.count("\n", 0, at) + 1
-        where = _in_file(data, len(text[:at].encode()))
-        raise InputError(f"{origin}: NUL byte at line {line}{where}: binary data, not a text diff")
+        text = _binary_by_file(text, data, origin)
     return text.removeprefix("\ufeff")
+
+
+_SECTION_TEXT = re.compile(r"^diff --git ", re.MULTILINE)
+_PATCH_START = re.compile(r"^(?:--- |@@ )", re.MULTILINE)
+_SIDE_PATH = re.compile(r"^(---|\+\+\+) (.*)$", re.MULTILINE)
+
+
+def _binary_by_file(text: str, data: bytes, origin: str) -> str:
+    """A diff with NUL bytes: each file's part that holds one is read as a binary file when no
+    rule reads the file (git diffs a PDF or an image as text when its first 8,000 bytes hold no
+    NUL); anywhere else it is an error naming the file and line."""
+    starts = [0, *(m.start() for m in _SECTION_TEXT.finditer(text)), len(text)]
+    parts = []
+    for begin, end in pairwise(starts):
+        part = text[begin:end]
+        if "\x00" not in part:
+            parts.append(part)
+            continue
+        at = begin + part.index("\x00")
+        where = _in_file(data, len(text[:at].encode()))
+        path = where.removeprefix(", in ")
+        header = _PATCH_START.search(part)
+        if (
+            not part.startswith("diff --git ")
+            or header is None
+            or "\x00" in part[: header.start()]
+            or not path
+            or "." not in path.rsplit("/", 1)[-1]
+            or detect_formats(path)
+        ):
+            line = text.count("\n", 0, at) + 1
+            raise InputError(
+                f"{origin}: NUL byte at line {line}{where}: binary data, not a text diff"
+            )
+        sides = dict(m.groups() for m in _SIDE_PATH.finditer(part, header.start()))
+        old, new = sides.get("---", "/dev/null"), sides.get("+++", "/dev/null")
+        parts.append(f"{part[: header.start()]}Binary files {old} and {new} differ\n")
+    return "".join(parts)
 
 
 _SECTION = re.compile(rb"^diff --git ", re.MULTILINE)

@@ -62,6 +62,15 @@ _CFN_HINT = re.compile(
     re.MULTILINE,
 )
 SAMPLE_CHARS = 4000  # how much of a file format detection reads
+# Ansible: task and handler files of roles (`roles/x/tasks/main.yml`, `tasks/*.yml`), playbooks
+# by name (`playbook*.yml`, `site.yml`, `playbooks/**`), and any YAML list holding a play.
+_ANSIBLE_DIRS = frozenset({"tasks", "handlers"})
+_ANSIBLE_NAMES = re.compile(r"^(playbook[^/]*|site|main|deploy|provision|setup)\.ya?ml$")
+_YAML_LIST = re.compile(r"^- ", re.MULTILINE)
+_PLAY = re.compile(
+    r"^- (?:[^\n]*\n(?:  [^\n]*\n)*?)?  hosts\s*:|^- hosts\s*:|^- import_playbook\s*:",
+    re.MULTILINE,
+)
 _IAM_HINT = re.compile(r"[\"']?(Statement|Effect|Action|NotAction|Principal)[\"']?\s*:")
 
 
@@ -108,6 +117,8 @@ def detect_formats(path: str, sample: str = "") -> frozenset[str]:
         formats.add("helm")
     if name in ("kustomization.yaml", "kustomization.yml"):
         formats.add("kustomize")
+    if suffix in (".yaml", ".yml") and _is_ansible(parts, name, sample):
+        formats.add("ansible")
     if sample.startswith("#!") and re.match(r"#!.*\b(ba|z|k|da)?sh\b", sample):
         formats.add("shell")
     return frozenset(formats)
@@ -127,3 +138,17 @@ def _migration_formats(parts: list[str], name: str, suffix: str) -> set[str]:
     ):
         formats.add("sql-migration")
     return formats
+
+
+def _is_ansible(parts: list[str], name: str, sample: str) -> bool:
+    """Task files of a role or a `tasks/` folder, playbooks by name or folder: YAML lists; any
+    YAML list holding a play (`- hosts:`)."""
+    if ".github" in parts or "templates" in parts:
+        return False
+    if sample and _PLAY.search(sample):
+        return True
+    listed = not sample or bool(_YAML_LIST.search(sample))
+    if any(part in _ANSIBLE_DIRS for part in parts[:-1]) and listed:
+        return True
+    in_playbooks = "playbooks" in parts[:-1] or "playbook" in parts[:-1]
+    return bool(sample) and listed and (in_playbooks or bool(_ANSIBLE_NAMES.match(name)))

@@ -36,6 +36,7 @@ class Plugin:
 # here (one with a rule for every file, or a third-party plugin) is always loaded;
 # tests/engine/test_plugins.py keeps this table equal to the rules' own declarations.
 BUILTIN_FORMATS: dict[str, frozenset[str]] = {
+    "ANS": frozenset({"ansible"}),
     "AUTH": frozenset({"go", "java", "javascript", "python", "typescript"}),
     "CDK": frozenset({"javascript", "python", "typescript"}),
     "CFN": frozenset({"cloudformation"}),
@@ -48,7 +49,9 @@ BUILTIN_FORMATS: dict[str, frozenset[str]] = {
         | {"terraform", "typescript", "yaml"}
     ),
     "RBAC": frozenset({"helm", "kubernetes", "kustomize"}),
-    "SH": frozenset({"ci", "dockerfile", "github-workflow", "json", "makefile", "shell"}),
+    "SH": frozenset(
+        {"ansible", "ci", "dockerfile", "github-workflow", "json", "makefile", "shell"}
+    ),
     "SQL": frozenset({"sql"}),
     "TF": frozenset({"terraform", "terraform-plan"}),
 }

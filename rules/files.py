@@ -1,9 +1,11 @@
-"""File wipe commands: `rm -rf` of `/`, `~`, `*` or a path whose variable may be empty, and
-Docker volume deletes, added to scripts, CI jobs and recipes.
+"""File wipe commands: `rm -rf` of `/`, `~`, `*`, a service's data directory or a path whose
+variable may be empty, disks formatted or volumes removed, and Docker volume deletes, added to
+scripts, CI jobs, recipes and Ansible tasks.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from changerisk.parsers.shell import Command
@@ -15,6 +17,7 @@ from .shell_common import (
     Wipe,
     added_commands,
     confidence_of,
+    data_directory,
     is_ci,
     is_dev_tooling,
     leading_empty_path,
@@ -58,11 +61,61 @@ def rm_wipe(command: Command, variables: Variables) -> Wipe | None:
         elif target in _HERE:
             said = "deletes everything in the working directory, wherever that is when it runs"
             found.append(Wipe(f"runs {program} on {target}: {said}", Severity.MEDIUM, kind="here"))
+        elif target.startswith("/") and data_directory(target.rstrip("*")) is not None:
+            said = f"deletes the data of {data_directory(target.rstrip('*'))}"
+            found.append(Wipe(f"runs {program} on {target}: {said}", Severity.HIGH, kind="data"))
         else:
             path = _empty_variable_path(target, variables)
             if path is not None:
                 found.append(path)
     return max(found, key=lambda wipe: wipe.severity) if found else None
+
+
+# Block devices that hold nothing that lasts: loop devices (disk images), RAM disks.
+_SCRATCH_DEVICE = re.compile(r"^/dev/(loop|ram|zram|null$|zero$|std(out|err)$)")
+
+
+def device_wipe(command: Command) -> Wipe | None:
+    """`mkfs`, `wipefs`, `blkdiscard`, `sgdisk --zap-all` or `dd of=` on a block device, and
+    `lvremove`, `vgremove`, `zfs destroy`, `zpool destroy`: the volume and its data are gone."""
+    program, args = command.program, list(command.argv[1:])
+    if program == "dd":
+        devices = [arg[3:] for arg in args if arg.startswith("of=/dev/")]
+    elif (
+        program.startswith("mkfs")
+        or program in ("wipefs", "blkdiscard", "mke2fs")
+        or (program in ("sgdisk", "sfdisk") and {"--zap-all", "-Z", "--delete"} & set(args))
+    ):
+        devices = [arg for arg in args if arg.startswith("/dev/")]
+    else:
+        return _volume_wipe(program, args)
+    devices = [device for device in devices if not _SCRATCH_DEVICE.match(device)]
+    if not devices:
+        return None
+    return Wipe(
+        f"runs {program} on {listed(devices)}: every file on the device is lost",
+        Severity.CRITICAL,
+        kind="device",
+    )
+
+
+def _volume_wipe(program: str, args: list[str]) -> Wipe | None:
+    words = [arg for arg in args if not arg.startswith("-")]
+    if program in ("lvremove", "vgremove") and words:
+        what = "logical volume" if program == "lvremove" else "volume group"
+        return Wipe(
+            f"runs {program}: deletes {what} {listed(words)} and the data on it",
+            Severity.HIGH,
+            kind="device",
+        )
+    if program in ("zfs", "zpool") and words[:1] == ["destroy"] and len(words) > 1:
+        what = "ZFS dataset" if program == "zfs" else "ZFS pool"
+        return Wipe(
+            f"runs {program} destroy: deletes {what} {words[-1]} and the data in it",
+            Severity.HIGH,
+            kind="device",
+        )
+    return None
 
 
 # Top-level directories whose loss breaks the machine or loses its data.
@@ -134,7 +187,7 @@ def docker_wipe(command: Command) -> Wipe | None:
 
 
 class FilesystemWipeCommand(Rule):
-    """A script runs `rm -rf` on `/`, `~`, `*` or `$DIR/` with DIR maybe empty, or drops volumes.
+    """A script runs `rm -rf` on `/`, `~`, `*`, `$DIR/` or a data directory, or wipes a disk.
 
     Fires on an added recursive `rm` (or `rimraf`) of `/`, `/*`, a home directory (`~`,
     `$HOME`), everything in the working directory (`*`), or a path that starts with a variable
@@ -145,10 +198,16 @@ class FilesystemWipeCommand(Rule):
     (shell, make, CI `env`, Dockerfile `ENV`/`ARG`), tested (`[ -n "$DIR" ]`, `[ -d "$DIR" ]`),
     or always set (`$HOME`, `$GITHUB_WORKSPACE`).
     `rm -rf build/` and `rm -rf "$DIR"` (nothing left when empty) stay quiet; so do
-    Dockerfiles, where a wipe only breaks the image being built. Also fires on `docker volume
-    rm`, `docker volume prune`, `docker system prune --volumes` and `docker compose down -v`.
+    Dockerfiles, where a wipe only breaks the image being built. Also fires on a service's
+    data directory (`rm -rf /var/lib/postgresql`, `/var/lib/mysql`: high), on a block device
+    formatted or overwritten (`mkfs`, `wipefs`, `blkdiscard`, `sgdisk --zap-all`,
+    `dd of=/dev/sdb`: critical; loop devices and RAM disks stay quiet), on `lvremove`,
+    `vgremove`, `zfs destroy` and `zpool destroy` (high), and on `docker volume rm`,
+    `docker volume prune`, `docker system prune --volumes` and `docker compose down -v`.
     Makefiles, package.json scripts and CI jobs, which mostly run on a laptop or a throwaway
-    runner, report these at low.
+    runner, report these at low (data directories and devices in CI: quiet). Ansible
+    `shell`, `command` and `raw` tasks are read as scripts, with `{{ var }}` as a variable
+    that is set (Ansible fails a task on an undefined variable).
 
     ## Why it matters
     `rm -rf "$STEAMROOT/"*` with an empty variable is `rm -rf /*`: a variable that a failed
@@ -188,7 +247,11 @@ class FilesystemWipeCommand(Rule):
         if "dockerfile" in change.formats:
             return
         for command, line in added_commands(change):
-            wipe = rm_wipe(command, variables_in(change)) or docker_wipe(command)
+            wipe = (
+                rm_wipe(command, variables_in(change))
+                or docker_wipe(command)
+                or device_wipe(command)
+            )
             if wipe is None:
                 continue
             severity = _in_context(wipe, change)
@@ -217,6 +280,8 @@ def _in_context(wipe: Wipe, change: FileChange) -> Severity | None:
         return None if is_ci(change) else Severity.LOW
     if wipe.kind == "volume":
         return Severity.LOW
+    if wipe.kind in ("data", "device"):
+        return None if is_ci(change) else Severity.LOW  # a runner's own disk, or a laptop
     if wipe.kind == "variable":
         return Severity.MEDIUM
     return wipe.severity

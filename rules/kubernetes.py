@@ -17,7 +17,7 @@ FORMATS = frozenset({"kubernetes", "helm", "kustomize"})
 _MASK = "TEMPLATE"  # what a Helm `{{ … }}` reads as (changerisk.parsers.yamldoc)
 
 # Kinds whose deletion takes data or many other objects with it.
-_DELETION = {
+DELETION = {
     "Namespace": (Severity.CRITICAL, "every object in it is deleted with it"),
     "CustomResourceDefinition": (
         Severity.CRITICAL,
@@ -31,6 +31,9 @@ _DELETION = {
     "StatefulSet": (Severity.HIGH, "its pods stop; its volume claims are left behind or deleted"),
     "StorageClass": (Severity.MEDIUM, "claims that name it can no longer be provisioned"),
 }
+CLUSTER_SCOPED = frozenset(
+    {"Namespace", "PersistentVolume", "StorageClass", "CustomResourceDefinition"}
+)
 _WORKLOADS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
 _STATEFUL = frozenset({"PersistentVolumeClaim", "PersistentVolume", "StatefulSet"})
 # (kind, field path, what the API server does)
@@ -167,14 +170,14 @@ class ObjectDeleted(Rule):
     def check_changeset(self, changeset: ChangeSet) -> Iterator[Finding]:
         old, new = _collect(changeset)
         for identity, obj in sorted(old.items()):
-            if identity in new or obj.kind not in _DELETION or obj.templated:
+            if identity in new or obj.kind not in DELETION or obj.templated:
                 continue
             if _renamed(obj, new) is not None:
                 continue  # K8S201 reports renames of stateful objects
             line = obj.root.key_line("kind") or obj.root.line
             if line not in obj.change.removed_line_numbers:
                 continue
-            severity, what = _DELETION[obj.kind]
+            severity, what = DELETION[obj.kind]
             yield self.finding(
                 obj.change,
                 line,

@@ -8,6 +8,7 @@ a command counts only when one of its lines is added by the change.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from typing import Any
 from changerisk.parsers.shell import Command, commands_of, scripts_of, variables_of
 from changerisk.rule import Confidence, FileChange, Severity
 
-SCRIPT_FORMATS = frozenset({"shell", "makefile", "dockerfile", "ci", "github-workflow", "json"})
+SCRIPT_FORMATS = frozenset(
+    {"shell", "makefile", "dockerfile", "ci", "github-workflow", "json", "ansible"}
+)
 _FALSE = frozenset({"0", "f", "false", "no"})
 
 
@@ -183,8 +186,31 @@ class Wipe:
     message: str
     severity: Severity
     host: str | None = None  # the server it runs against, when the command names one
-    kind: str = ""  # for files: "root", "home", "here", "variable" or "volume"
+    kind: str = ""  # files: "root", "home", "here", "variable", "data", "device", "volume"
     production: bool = False  # the command line names a production database
+
+
+# Data directories of services under /var/lib: deleting one deletes the service's data.
+DATA_DIRECTORIES = frozenset(
+    {
+        *("mysql", "mariadb", "postgresql", "pgsql", "mongodb", "mongo", "redis", "docker"),
+        *("containerd", "etcd", "elasticsearch", "opensearch", "cassandra", "rabbitmq"),
+        *("influxdb", "clickhouse", "kafka", "zookeeper", "kubelet", "minio", "couchdb"),
+        *("neo4j", "prometheus", "grafana", "vault", "consul", "nomad"),
+    }
+)
+
+
+def data_directory(path: str) -> str | None:
+    """The service whose data an absolute path is (`/var/lib/mysql` -> mysql, also a
+    PostgreSQL cluster `/var/lib/postgresql/16/main`), else None."""
+    parts = [part for part in posixpath.normpath(path).split("/") if part]
+    if len(parts) < 3 or parts[:2] != ["var", "lib"] or parts[2] not in DATA_DIRECTORIES:
+        return None
+    if len(parts) == 3:
+        return parts[2]
+    cluster = all(re.fullmatch(r"\d+(\.\d+)?|main|data", part) for part in parts[3:])
+    return parts[2] if parts[2] in ("postgresql", "pgsql") and len(parts) <= 5 and cluster else None
 
 
 # --- the data table -------------------------------------------------------------------------
@@ -296,9 +322,14 @@ def variables_in(change: FileChange) -> Variables:
 
     def build() -> Variables:
         text = change.new_text() or ""
+        guarded = frozenset(_guarded_names(text))
+        if "ansible" in change.formats:
+            from changerisk.parsers.ansible import jinja_variables
+
+            guarded |= jinja_variables(text)
         return Variables(
             values=variables_of(change),
-            guarded=frozenset(_guarded_names(text)),
+            guarded=guarded,
             make="makefile" in change.formats,
         )
 

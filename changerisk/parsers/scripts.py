@@ -1,8 +1,9 @@
 """The shell inside other formats: CI YAML keys, Jenkinsfile `sh` steps, Makefile recipes,
-Dockerfile `RUN` instructions, package.json `scripts`. Each function takes any text, returns
-`(script, first line)` pairs, and never raises. Beside the scripts: the variables each format
-declares outside the shell (make assignments, CI `env`, Dockerfile `ENV`/`ARG`) and its units
-(CI jobs, make targets, package.json entries), the scope of a delete-then-recreate sequence.
+Dockerfile `RUN` instructions, package.json `scripts`, Ansible `shell`/`command`/`raw` tasks.
+Each function takes any text, returns `(script, first line)` pairs, and never raises. Beside
+the scripts: the variables each format declares outside the shell (make assignments, CI `env`,
+Dockerfile `ENV`/`ARG`) and its units (CI jobs, make targets, package.json entries, Ansible
+plays), the scope of a delete-then-recreate sequence.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def is_package_json(path: str) -> bool:
 
 def has_scripts(formats: Collection[str], path: str) -> bool:
     """Whether a file of `formats` at `path` can hold shell that `script_lines_of` reads."""
-    kinds = {"shell", "ci", "github-workflow", "makefile", "dockerfile"}
+    kinds = {"shell", "ci", "github-workflow", "makefile", "dockerfile", "ansible"}
     return bool(kinds & set(formats)) or ("json" in formats and is_package_json(path))
 
 
@@ -35,6 +36,10 @@ def script_lines_of(
     """
     if "shell" in formats:
         return [(text, 1)]
+    if "ansible" in formats:
+        from changerisk.parsers.ansible import is_deployed, task_scripts
+
+        return task_scripts(text) if is_deployed(path) else []
     if "ci" in formats or "github-workflow" in formats:
         if "yaml" not in formats and "github-workflow" not in formats:
             steps = jenkins_sh_steps(text)  # a Jenkinsfile is Groovy
@@ -75,10 +80,15 @@ def declared_variables(formats: Collection[str], text: str) -> list[tuple[str, s
 
 
 def script_units(formats: Collection[str], text: str, path: str = "") -> list[Region]:
-    """The units a file's commands run in, as line ranges: each CI job, make target or
-    package.json script. A line in none of them belongs to the file as a whole."""
+    """The units a file's commands run in, as line ranges: each CI job, make target,
+    package.json script or Ansible play. A line in none of them belongs to the file as a
+    whole."""
     if "shell" in formats:
         return []
+    if "ansible" in formats:
+        from changerisk.parsers.ansible import plays_in
+
+        return plays_in(text)
     if ("ci" in formats or "github-workflow" in formats) and (
         "yaml" in formats or "github-workflow" in formats
     ):

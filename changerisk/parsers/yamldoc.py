@@ -151,9 +151,13 @@ def _placeholder(match: re.Match[str]) -> str:
     return "TEMPLATE" + "\n" * newlines
 
 
-def parse_stream(text: str, *, templated: bool = False) -> Stream:
-    """Every document of `text`, each parsed on its own (never raises)."""
-    if templated or "{{" in text:
+def parse_stream(text: str, *, templated: bool = False, mask: bool = True) -> Stream:
+    """Every document of `text`, each parsed on its own (never raises).
+
+    `mask=False` reads `{{ … }}` as written: for formats whose templates sit inside valid
+    YAML strings (Ansible's Jinja), where the rules need the expression itself.
+    """
+    if mask and (templated or "{{" in text):
         text = mask_templates(text)
     lines = text.split("\n")
     documents: list[Document] = []
@@ -260,13 +264,14 @@ def walk(node: YNode) -> Iterator[YNode]:
             stack.extend(reversed(current.items))
 
 
-def stream_of(change: FileChange, side: str) -> Stream:
-    """The parsed YAML documents of one side ("old"/"new") of a file, parsed once per run."""
+def stream_of(change: FileChange, side: str, *, mask: bool = True) -> Stream:
+    """The parsed YAML documents of one side ("old"/"new") of a file, parsed once per run
+    (`mask=False`: templates read as written, see `parse_stream`)."""
 
     def build() -> Stream:
         text = change.old_text() if side == "old" else change.new_text()
         if not text:
             return Stream()
-        return parse_stream(text, templated="helm" in change.formats)
+        return parse_stream(text, templated="helm" in change.formats, mask=mask)
 
-    return change.cached(f"yaml:{side}", build)
+    return change.cached(f"yaml:{side}" if mask else f"yaml-unmasked:{side}", build)

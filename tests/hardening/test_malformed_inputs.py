@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,3 +147,56 @@ def test_many_files(tmp_path: Path) -> None:
     import json
 
     assert json.loads(proc.stdout)["files_checked"] == 5000
+
+
+def _pdf(size: int = 20_000) -> bytes:
+    """A file git diffs as text: no NUL in its first 8,000 bytes, NUL bytes after them."""
+    head = b"%PDF-1.4\n" + b"% text-like header line\n" * 400
+    return head + b"stream\n" + bytes(range(256)) * (size // 256) + b"\nendstream\n"
+
+
+def test_nul_bytes_git_shows_as_text_in_a_file_no_rule_reads(git_repo: Any) -> None:
+    """git diffs a PDF as text when its first 8,000 bytes hold no NUL: that file is read as
+    binary, and the rest of the change is still checked."""
+    repo = git_repo.path
+    git_repo.commit(files={"README.md": "hello\n"})
+    (repo / "docs").mkdir()
+    (repo / "docs" / "logos.pdf").write_bytes(_pdf())
+    git_repo.write("infra/db.tf", 'resource "aws_db_instance" "orders" {\n}\n')
+    git_repo.commit()
+    git_repo.write("infra/db.tf", "")
+    (repo / "docs" / "logos.pdf").write_bytes(_pdf(30_000))
+    git_repo.commit()
+    diff = subprocess.run(
+        ["git", "diff", "HEAD~1", "HEAD"], cwd=repo, capture_output=True, check=True
+    ).stdout
+    assert b"\x00" in diff and b"Binary files" not in diff  # git really shows it as text
+    proc = subprocess.run(
+        [CHANGERISK, "check", "--base", "HEAD~1", "--format", "json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    import json
+
+    report = json.loads(proc.stdout)
+    assert [f["code"] for f in report["findings"]] == ["TF101"]
+
+
+def test_nul_bytes_in_a_file_a_rule_reads_are_an_error(tmp_path: Path) -> None:
+    data = (
+        b"diff --git a/infra/db.tf b/infra/db.tf\n--- a/infra/db.tf\n+++ b/infra/db.tf\n"
+        b"@@ -1 +1 @@\n-a\n+b\x00\n"
+        b"diff --git a/docs/a.pdf b/docs/a.pdf\n--- a/docs/a.pdf\n+++ b/docs/a.pdf\n"
+        b"@@ -1 +1 @@\n-a\n+b\x00\n"
+    )
+    proc = run(data, tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"changerisk: error: {tmp_path / 'change.diff'}: NUL byte at line 6, in infra/db.tf: "
+        "binary data, not a text diff"
+    )
+    assert run(data[data.index(b"diff --git a/docs") :], tmp_path).returncode == 0

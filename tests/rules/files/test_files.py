@@ -150,6 +150,41 @@ def _diff(*added: str, path: str = "scripts/run.sh") -> str:
             "runs rm -r on $OUT/: when $OUT is empty or unset, that is /",
         ),
         (
+            ["systemctl stop postgresql", "rm -rf /var/lib/postgresql/16/main"],
+            Severity.HIGH,
+            "runs rm on /var/lib/postgresql/16/main: deletes the data of postgresql",
+        ),
+        (
+            ["rm -rf /var/lib/mysql/*"],
+            Severity.HIGH,
+            "runs rm on /var/lib/mysql/*: deletes the data of mysql",
+        ),
+        (
+            ["mkfs.ext4 -F /dev/nvme1n1"],
+            Severity.CRITICAL,
+            "runs mkfs.ext4 on /dev/nvme1n1: every file on the device is lost",
+        ),
+        (
+            ["sudo dd if=/dev/zero of=/dev/sdb bs=1M count=10"],
+            Severity.CRITICAL,
+            "runs dd on /dev/sdb: every file on the device is lost",
+        ),
+        (
+            ["wipefs -a /dev/xvdf /dev/xvdg"],
+            Severity.CRITICAL,
+            "runs wipefs on /dev/xvdf and /dev/xvdg: every file on the device is lost",
+        ),
+        (
+            ["lvremove -y vg0/pgdata"],
+            Severity.HIGH,
+            "runs lvremove: deletes logical volume vg0/pgdata and the data on it",
+        ),
+        (
+            ["zfs destroy -r tank/db"],
+            Severity.HIGH,
+            "runs zfs destroy: deletes ZFS dataset tank/db and the data in it",
+        ),
+        (
             ["docker volume rm pgdata"],
             Severity.MEDIUM,
             "deletes Docker volume pgdata and the data in it",
@@ -199,10 +234,39 @@ def test_command_lines(lines: list[str], severity: Severity, message: str) -> No
         ["docker system prune -af"],  # no volumes
         ["docker volume ls"],
         ["docker compose down"],
+        ["rm -f /var/lib/mysql/mysql.sock"],  # one file, not the data directory
+        ["rm -rf /var/lib/postgresql/16/main/postmaster.pid"],
+        ["rm -rf /var/lib/apt/lists/*"],  # a package index, not a service's data
+        ["mkfs.ext4 -F disk.img"],  # an image file, not a device
+        ["mkfs.ext4 /dev/loop0"],  # a loop device over an image
+        ["dd if=/dev/sda of=/dev/null"],
+        ["dd if=/dev/sda of=backup.img"],
+        ["sgdisk --print /dev/sda"],
+        ["zfs list -t snapshot"],
+        ["zfs destroy"],
     ],
 )
 def test_quiet_command_lines(lines: list[str]) -> None:
     assert run_diff(_diff(*lines), rules=RULES).findings == ()
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("Makefile", Severity.LOW),  # a developer's own machine
+        (".github/workflows/ci.yml", None),  # the runner's own disk
+    ],
+)
+def test_data_directories_and_devices_in_dev_tooling(path: str, expected: Severity | None) -> None:
+    if path == "Makefile":
+        diff = _diff("reset:", "\trm -rf /var/lib/mysql", path=path)
+    else:
+        diff = _diff(
+            "on: push", "jobs:", "  t:", "    runs-on: ubuntu-latest", "    steps:",
+            "      - run: sudo rm -rf /var/lib/mysql && sudo mkfs.ext4 /dev/sdb", path=path,
+        )  # fmt: skip
+    findings = run_diff(diff, rules=RULES).findings
+    assert [f.severity for f in findings] == ([expected] if expected else [])
 
 
 def test_variables_from_ci_env_and_dockerfile_args_are_known() -> None:
