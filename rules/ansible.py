@@ -144,8 +144,11 @@ class StatefulResourceAbsent(Rule):
         names = [task.param(n) for n in entry["names"]]
         named = next((n for n in names if n is not None), None)
         label = written(task, named) if named is not None else ""
+        routine = any(mark in label for mark in entry.get("routine_marks", ()))
         if label.strip("'\"") in entry.get("ignore_names", ()) or _THROWAWAY.match(label):
             return None
+        if routine:
+            return None  # a snapshot of a dataset, not the dataset
         severity = Severity.parse(entry["severity"])
         noun, consequence = entry["noun"], entry["consequence"]
         what = f"{noun} {label}".strip()

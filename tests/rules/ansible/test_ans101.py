@@ -111,6 +111,14 @@ def task(text: str) -> str:
             "deletes Terraform workspace infra/prod (community.general.terraform, state: "
             "absent): terraform destroys every resource in its state",
         ),
+        (
+            "- name: Retire the dataset\n  community.general.zfs:\n    name: tank/orders\n"
+            "    state: absent\n",
+            10,
+            "high",
+            "deletes ZFS dataset tank/orders (community.general.zfs, state: absent): the dataset "
+            "and its snapshots are destroyed",
+        ),
     ],
     ids=[
         "free-form",
@@ -123,6 +131,7 @@ def task(text: str) -> str:
         "helm",
         "user-removed",
         "terraform",
+        "zfs-dataset",
     ],
 )
 def test_modules(ans: Any, body: str, line: int, severity: str, message: str) -> None:
@@ -156,6 +165,7 @@ def test_blocks_and_handlers(ans: Any, role: dict[str, str]) -> None:
         "- name: Lock the account\n  ansible.builtin.user:\n    name: jdoe\n    state: absent\n",
         "- name: Remove a package\n  ansible.builtin.apt:\n    name: mysql-server\n    state: absent\n",
         "# - name: Drop it\n#   postgresql_db: name=orders state=absent\n",
+        "- name: Prune a snapshot\n  zfs:\n    name: '{{ pool }}/orders@daily-1'\n    state: absent\n",
     ],
     ids=[
         "mysql-test-db",
@@ -168,6 +178,7 @@ def test_blocks_and_handlers(ans: Any, role: dict[str, str]) -> None:
         "user-kept-home",
         "package",
         "comment",
+        "zfs-snapshot",
     ],
 )
 def test_near_misses(ans: Any, body: str) -> None:
