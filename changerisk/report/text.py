@@ -1,20 +1,18 @@
-"""The terminal report (rich): verdict first, then findings by file, then one summary line.
+"""The terminal report: verdict first, then findings by file, then one summary line.
 
-Plain when piped or when NO_COLOR is set; rich is imported only here.
+The report is laid out here as styled spans. Piped, or with NO_COLOR, it is written as plain
+text and rich is not imported at all (a pre-commit hook's output is piped: importing rich
+would cost it as much as the check); on a colour terminal rich prints the spans.
 """
 
 from __future__ import annotations
 
 import os
 from itertools import groupby
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from changerisk.model import Finding, Severity
 from changerisk.report import Report
-
-if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.text import Text
 
 _STYLE = {
     "none": "green",
@@ -26,87 +24,107 @@ _STYLE = {
 }
 
 
+class Spans:
+    """Text with a style per span (rich style names), laid out by the report itself."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def append(self, text: str, style: str = "") -> None:
+        self.items.append((text, style))
+
+    def line(self, text: str = "", style: str = "") -> None:
+        self.append(text, style)
+        self.append("\n")
+
+    def plain(self) -> str:
+        return "".join(text for text, _ in self.items)
+
+
 def render(
     report: Report, stream: IO[str], color: bool | None = None, width: int | None = None
 ) -> None:
-    from rich.console import Console
-
     no_color = color is False or (color is None and "NO_COLOR" in os.environ)
     is_tty = stream.isatty() if hasattr(stream, "isatty") else False
+    if no_color or (not is_tty and not color):
+        if width is None and is_tty:
+            import shutil
+
+            width = shutil.get_terminal_size().columns
+        out = _render(report, width or 110)
+        stream.write("".join(line.rstrip() + "\n" for line in out.plain().splitlines()))
+        return
+    from rich.console import Console
+    from rich.text import Text
+
     console = Console(
         file=stream,
-        no_color=no_color,
         force_terminal=True if color else None,
-        color_system=None if no_color else "auto",
+        color_system="auto",
         highlight=False,
         width=width or (None if is_tty else 110),
         emoji=False,
     )
+    text = Text()
+    for part, style in _render(report, console.width).items:
+        text.append(part, style=style or None)
     with console.capture() as captured:
-        _render(report, console)
+        console.print(text, soft_wrap=True, end="")
     stream.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
-def _render(report: Report, console: Console) -> None:
+def _render(report: Report, width: int) -> Spans:
     import textwrap
 
-    from rich.text import Text
-
-    head = Text()
-    head.append("changerisk ", style="bold")
-    head.append(f"{report.description}\n", style="dim")
-    head.append(f"risk {report.level.upper()}", style=_STYLE[report.level])
-    head.append(f"   score {report.score}/100   required review: ")
-    head.append(report.tier, style="bold")
+    out = Spans()
+    out.append("changerisk ", style="bold")
+    out.line(report.description, style="dim")
+    out.append(f"risk {report.level.upper()}", style=_STYLE[report.level])
+    out.append(f"   score {report.score}/100   required review: ")
+    out.append(report.tier, style="bold")
     if report.ai_assisted:
-        head.append("   AI-assisted", style="magenta")
-    console.print(head)
-    width = console.width
-    if report.reasons:
-        reasons = Text()
-        for reason in report.reasons:
-            for index, line in enumerate(textwrap.wrap(reason, max(20, width - 6))):
-                reasons.append("  why " if index == 0 else "      ", style="dim")
-                reasons.append(line + "\n")
-        reasons.rstrip()
-        console.print(reasons, soft_wrap=True)
+        out.append("   AI-assisted", style="magenta")
+    out.line()
+    for reason in report.reasons:
+        for index, line in enumerate(textwrap.wrap(reason, max(20, width - 6))):
+            out.append("  why " if index == 0 else "      ", style="dim")
+            out.line(line)
     for path, group in groupby(report.findings, key=lambda f: f.path):
-        console.print()
-        console.print(Text(path, style="bold underline"))
-        console.print(_findings(list(group), width), soft_wrap=True)
+        out.line()
+        out.line(path, style="bold underline")
+        _findings(out, list(group), width)
     if report.approvals_checked:
-        console.print()
-        console.print(Text(f"approvals for {report.tier}:", style="bold"))
+        out.line()
+        out.line(f"approvals for {report.tier}:", style="bold")
         for a in report.approvals:
             counts = "counts" if a.counted else f"does not count: {a.note}"
             level = a.level or "not in the team file"
-            console.print(Text(f"  {a.identity} ({level}, {a.source}): {counts}"))
+            out.line(f"  {a.identity} ({level}, {a.source}): {counts}")
         if not report.approvals:
-            console.print(Text("  none"))
+            out.line("  none")
         for missing in report.missing_approvals:
-            console.print(Text(f"  still needs {missing}", style="bold red"))
+            out.line(f"  still needs {missing}", style="bold red")
     if report.expired:
-        console.print()
-        console.print(Text(f"{len(report.expired)} expired exceptions:", style="yellow"))
+        out.line()
+        out.line(f"{len(report.expired)} expired exceptions:", style="yellow")
         for note in report.expired:
-            console.print(Text(f"  {note}", style="yellow"))
+            out.line(f"  {note}", style="yellow")
     if report.suppressed:
-        console.print()
-        console.print(Text(f"{len(report.suppressed)} suppressed:", style="dim"))
+        out.line()
+        out.line(f"{len(report.suppressed)} suppressed:", style="dim")
         for item in report.suppressed:
             f = item.finding
-            console.print(Text(f"  {f.path}:{f.line} {f.code}: {item.reason}", style="dim"))
-    console.print()
-    console.print(_summary(report))
+            out.line(f"  {f.path}:{f.line} {f.code}: {item.reason}", style="dim")
+    out.line()
+    _summary(out, report)
+    return out
 
 
-def _findings(findings: list[Finding], width: int) -> Text:
+def _findings(out: Spans, findings: list[Finding], width: int) -> None:
     """The findings of one file as aligned columns (line, code, severity, message), the
     message and its notes wrapped in the width left. Laid out here, not by a rich Table: a
     table costs milliseconds a row, and a monorepo change can have thousands of findings."""
     import textwrap
-
-    from rich.text import Text
 
     # line 0: about the change as a whole (its description), no line to show
     numbers = [f"  {f.line or ''}" for f in findings]
@@ -115,7 +133,6 @@ def _findings(findings: list[Finding], width: int) -> Text:
     w_level = max(len(f.severity.label) for f in findings)
     indent = w_line + w_code + w_level + 3
     room = max(20, width - indent)
-    out = Text()
     for number, finding in zip(numbers, findings, strict=True):
         out.append(number.rjust(w_line), style="dim")
         out.append(" ")
@@ -139,16 +156,11 @@ def _findings(findings: list[Finding], width: int) -> Text:
                 out.append(line, style=style)
                 first = False
         out.append("\n")
-    out.rstrip()
-    return out
 
 
-def _summary(report: Report) -> object:
-    from rich.text import Text
-
+def _summary(text: Spans, report: Report) -> None:
     counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
     tally = ", ".join(f"{n} {s.label}" for s, n in sorted(counts.items(), reverse=True) if n)
-    text = Text()
     files = f"{report.files_checked} file{'s' if report.files_checked != 1 else ''}"
     if report.findings:
         count = len(report.findings)
@@ -169,4 +181,4 @@ def _summary(report: Report) -> object:
         )
     else:
         text.append(f"passes (fail-on {report.fail_on})", style="green")
-    return text
+    text.append("\n")
