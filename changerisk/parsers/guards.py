@@ -251,8 +251,8 @@ def surface(text: str, language: str, path: str = "") -> Surface:
     tree = parse(_language(language, path.endswith(".tsx")), data)
     if tree is None:
         return Surface()
-    reader = _Reader(language)
-    reader.walk(tree.root_node)
+    reader = _Reader(language, data)
+    reader.read(tree.root_node, _query(language, path.endswith(".tsx")))
     return Surface(reader.guarded, tuple(reader.markers), frozenset(reader.receivers))
 
 
@@ -277,6 +277,26 @@ def _language(language: str, tsx: bool = False) -> Any:
     if tsx or language == "javascript":
         return tree_sitter.Language(tree_sitter_typescript.language_tsx())
     return tree_sitter.Language(tree_sitter_typescript.language_typescript())
+
+
+_QUERY_CALLS = {
+    "python": ("call", "assignment"),
+    "javascript": ("call_expression",),
+    "typescript": ("call_expression",),
+    "go": ("call_expression",),
+    "java": ("method_invocation",),
+}
+
+
+@cache
+def _query(language: str, tsx: bool = False) -> Any:
+    """One query for every node the reader looks at: definitions, calls, Python assignments.
+    Matching runs in tree-sitter; Python then sees those nodes only, not the whole tree."""
+    import tree_sitter
+
+    types = [*_DEF_TYPES[language], *_QUERY_CALLS[language]]
+    pattern = "[" + " ".join(f"({kind})" for kind in types) + "] @node"
+    return tree_sitter.Query(_language(language, tsx), pattern)
 
 
 def _text(node: Any) -> str:
@@ -328,18 +348,32 @@ _DEF_TYPES = {
 
 
 class _Reader:
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, source: bytes = b"") -> None:
         self.language = language
+        # what the file's text rules out, so most nodes need not be read as text
+        self.dependencies = b"Depends" in source or b"Security" in source
+        self.unsafe_none = b"UnsafeAllowNoneSignatureType" in source
         self.guarded: dict[str, Guarded] = {}
         self.markers: list[Marker] = []
         self.receivers: set[str] = set()
         self.route_counts: dict[str, int] = {}
 
-    def walk(self, root: Any) -> None:
-        stack: list[tuple[Any, tuple[str, ...]]] = [(root, ())]
+    def read(self, root: Any, query: Any) -> None:
+        """The definitions, calls and assignments of the tree in document order (the order of
+        a pre-order walk), each with the names of the definitions around it."""
+        import tree_sitter
+
+        captured = tree_sitter.QueryCursor(query).captures(root)
+        nodes = sorted(
+            (node for found in captured.values() for node in found),
+            key=lambda node: (node.start_byte, -node.end_byte),
+        )
         defs = _DEF_TYPES[self.language]
-        while stack:
-            node, scopes = stack.pop()
+        around: list[tuple[int, tuple[str, ...]]] = []  # (end byte, scopes) of open definitions
+        for node in nodes:
+            while around and node.start_byte >= around[-1][0]:
+                around.pop()
+            scopes = around[-1][1] if around else ()
             kind = defs.get(node.type)
             if kind is not None:
                 name_node = node.child_by_field_name("name")
@@ -352,12 +386,11 @@ class _Reader:
                         )
                     scopes = (*scopes, name)
                     self._definition(node, kind, scopes)
+                    around.append((node.end_byte, scopes))
             elif node.type in _CALL_TYPES:
                 self._call(node, scopes)
-            elif node.type in ("assignment", "expression_statement") and self.language == "python":
+            elif node.type == "assignment" and self.language == "python":
                 self._python_assignment(node, scopes)
-            for child in reversed(node.children):
-                stack.append((child, scopes))
 
     # definitions -------------------------------------------------------------------------
 
@@ -502,6 +535,8 @@ class _Reader:
             self.markers.append(Marker("jwt-unverified", line, key, f"{target} = False"))
 
     def _python_dependencies(self, node: Any, guards: dict[str, int]) -> None:
+        if not self.dependencies:
+            return
         for call in _descendants(node, "call"):
             function = call.child_by_field_name("function")
             if function is None or _text(function).rsplit(".", 1)[-1] not in (
@@ -580,12 +615,15 @@ class _Reader:
         entry.guards.update(guards)
 
     def _jwt(self, node: Any, name: str, receiver: str, args: Any, scopes: tuple[str, ...]) -> None:
+        jwt = name in ("decode", "verify", "jwtVerify", "Parse", "ParseWithClaims") or (
+            "jwt" in receiver.lower()
+        )
+        if not (jwt or name == "ParseUnverified" or self.unsafe_none):
+            return
         text = _text(args)
         key = ".".join(scopes)
         line = _line(node)
-        if name in ("decode", "verify", "jwtVerify", "Parse", "ParseWithClaims") or (
-            "jwt" in receiver.lower()
-        ):
+        if jwt:
             if re.search(r"""["']verify_signature["']\s*:\s*False\b""", text):
                 self.markers.append(Marker("jwt-unverified", line, key, "verify_signature: False"))
             elif re.search(r"\bverify\s*=\s*False\b", text):
