@@ -62,6 +62,8 @@ class _Pattern:
     regex: re.Pattern[str]
     what: str
     raw: bool = False  # matched on the line with strings kept (an environment value)
+    # a word every match holds (lower case): lines without one are not read further
+    words: tuple[str, ...] = ()
 
 
 _ENV = frozenset({"shell", "dockerfile", "yaml", "javascript", "typescript", "python"})
@@ -70,44 +72,52 @@ _TLS = (
         frozenset({"javascript", "typescript"}),
         re.compile(r"\brejectUnauthorized\s*:\s*false\b"),
         "rejectUnauthorized: false",
+        words=("rejectunauthorized",),
     ),
     _Pattern(
         frozenset({"javascript", "typescript"}),
         re.compile(r"\bstrictSSL\s*:\s*false\b"),
         "strictSSL: false",
+        words=("strictssl",),
     ),
     _Pattern(
         frozenset({"go"}),
         re.compile(r"\bInsecureSkipVerify\s*[:=]\s*true\b"),
         "InsecureSkipVerify: true",
+        words=("insecureskipverify",),
     ),
     _Pattern(
         frozenset({"java"}),
         re.compile(r"\b(NoopHostnameVerifier|ALLOW_ALL_HOSTNAME_VERIFIER)\b"),
         "a hostname verifier that accepts every host",
+        words=("hostname",),
     ),
     _Pattern(
         frozenset({"python"}),
         re.compile(r"\bverify_mode\s*=\s*ssl\.CERT_NONE\b|\bcheck_hostname\s*=\s*False\b"),
         "ssl CERT_NONE / check_hostname = False",
+        words=("cert_none", "check_hostname"),
     ),
     _Pattern(
         _ENV,
         re.compile(r"\bNODE_TLS_REJECT_UNAUTHORIZED\b[\"']?\s*[=:]\s*[\"']?0\b"),
         "NODE_TLS_REJECT_UNAUTHORIZED=0",
         raw=True,
+        words=("node_tls_reject_unauthorized",),
     ),
     _Pattern(
         _ENV,
         re.compile(r"\bPYTHONHTTPSVERIFY\b[\"']?\s*[=:]\s*[\"']?0\b"),
         "PYTHONHTTPSVERIFY=0",
         raw=True,
+        words=("pythonhttpsverify",),
     ),
     _Pattern(
         _ENV,
         re.compile(r"\bGIT_SSL_NO_VERIFY\b[\"']?\s*[=:]\s*[\"']?(1|true)\b", re.IGNORECASE),
         "GIT_SSL_NO_VERIFY=true",
         raw=True,
+        words=("git_ssl_no_verify",),
     ),
 )
 _PY_VERIFY_KEYWORDS = {"verify": "verify=False", "verify_ssl": "verify_ssl=False"}
@@ -154,8 +164,9 @@ def _tls_hits(change: FileChange) -> Iterator[tuple[int, str]]:
         number = added.new_no
         if number is None:
             continue
+        lowered = added.text.lower()
         for pattern in _TLS:
-            if language not in pattern.languages:
+            if language not in pattern.languages or not any(w in lowered for w in pattern.words):
                 continue
             line = (
                 _strip_comment(added.text, language) if pattern.raw else _code(added.text, language)
@@ -266,6 +277,9 @@ _HEADER_ORIGIN = re.compile(r"Access-Control-Allow-Origin[\"']?\s*[,:=]\s*[\"']\
 _HEADER_CREDENTIALS = re.compile(
     r"Access-Control-Allow-Credentials[\"']?\s*[,:=]\s*[\"']?true\b", re.IGNORECASE
 )
+_JS_WORDS = ("origin", "credentials")
+_GO_WORDS = ("origins", "allowcredentials")
+_HEADER_WORDS = ("access-control-allow-origin", "access-control-allow-credentials")
 _DJANGO_ALL = re.compile(r"^\s*CORS_(?:ORIGIN_ALLOW_ALL|ALLOW_ALL_ORIGINS)\s*=\s*True\b")
 _DJANGO_CREDENTIALS = re.compile(r"^\s*CORS_ALLOW_CREDENTIALS\s*=\s*True\b")
 
@@ -301,10 +315,24 @@ def _python_cors(change: FileChange) -> Iterator[tuple[tuple[int, ...], str]]:
 
 
 def _paired(
-    change: FileChange, language: str, first: re.Pattern[str], second: re.Pattern[str], raw: bool
+    change: FileChange,
+    language: str,
+    first: re.Pattern[str],
+    second: re.Pattern[str],
+    raw: bool,
+    words: tuple[str, str],
 ) -> Iterator[tuple[int, ...]]:
-    """Added lines matching one pattern with the other within a few lines."""
-    lines = (change.new_text() or "").splitlines()
+    """Added lines matching one pattern with the other within a few lines. `words` are a word
+    each pattern's matches hold (lower case): without both in the file, and one on an added
+    line, nothing can match."""
+    text = change.new_text() or ""
+    lowered = text.lower()
+    if not all(word in lowered for word in words):
+        return
+    added = "\n".join(line.text for line in change.added_lines).lower()
+    if not any(word in added for word in words):
+        return
+    lines = text.splitlines()
 
     def code(n: int) -> str:
         text = lines[n - 1] if 0 < n <= len(lines) else ""
@@ -324,14 +352,16 @@ def _cors_hits(change: FileChange) -> Iterator[tuple[tuple[int, ...], str, Sever
         for lines, what in _python_cors(change):
             yield lines, what, Severity.HIGH
     if language in ("javascript", "typescript"):
-        for lines in _paired(change, language, _JS_ORIGIN, _JS_CREDENTIALS, False):
+        for lines in _paired(change, language, _JS_ORIGIN, _JS_CREDENTIALS, False, _JS_WORDS):
             yield lines, "origin: true with credentials: true", Severity.HIGH
-        for lines in _paired(change, language, _JS_STAR, _JS_CREDENTIALS, False):
+        for lines in _paired(change, language, _JS_STAR, _JS_CREDENTIALS, False, _JS_WORDS):
             yield lines, "origin: '*' with credentials: true", Severity.MEDIUM
     if language == "go":
-        for lines in _paired(change, language, _GO_ORIGIN, _GO_CREDENTIALS, False):
+        for lines in _paired(change, language, _GO_ORIGIN, _GO_CREDENTIALS, False, _GO_WORDS):
             yield lines, 'AllowOrigins "*" with AllowCredentials: true', Severity.HIGH
-    for lines in _paired(change, language, _HEADER_ORIGIN, _HEADER_CREDENTIALS, True):
+    for lines in _paired(
+        change, language, _HEADER_ORIGIN, _HEADER_CREDENTIALS, True, _HEADER_WORDS
+    ):
         yield lines, "Access-Control-Allow-Origin: * with Allow-Credentials: true", Severity.MEDIUM
 
 

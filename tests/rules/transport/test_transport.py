@@ -188,6 +188,36 @@ def test_express_reflected_origin_and_django_settings() -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "old", "new", "line"),
+    [
+        # the other half of the pair on an unchanged line (each rule reads the words of both
+        # the added lines and the file before matching)
+        (
+            "server/app.js",
+            "app.use(cors({\n  origin: ['https://a.example'],\n  credentials: true,\n}));\n",
+            "app.use(cors({\n  origin: true,\n  credentials: true,\n}));\n",
+            2,
+        ),
+        (
+            "cmd/api/main.go",
+            "c := cors.New(cors.Options{\n\tAllowCredentials: true,\n})\n",
+            'c := cors.New(cors.Options{\n\tAllowedOrigins: []string{"*"},\n'
+            "\tAllowCredentials: true,\n})\n",
+            2,
+        ),
+        (
+            "server/app.ts",
+            "const tls = { /* pinned */ };\n",
+            "const tls = { /* pinned */ };\nconst agent = new Agent({ rejectUnauthorized: false });\n",
+            2,
+        ),
+    ],
+)
+def test_pairs_across_unchanged_lines(path: str, old: str, new: str, line: int) -> None:
+    assert [f[2] for f in run(diff(path, old, new))] == [line]
+
+
+@pytest.mark.parametrize(
     ("path", "old", "new"),
     [
         # a list of origins with credentials
