@@ -65,7 +65,7 @@ def _binary_by_file(text: str, data: bytes, origin: str) -> str:
             raise InputError(
                 f"{origin}: NUL byte at line {line}{where}: binary data, not a text diff"
             )
-        sides = dict(m.groups() for m in _SIDE_PATH.finditer(part, header.start()))
+        sides = {m.group(1): m.group(2) for m in _SIDE_PATH.finditer(part, header.start())}
         old, new = sides.get("---", "/dev/null"), sides.get("+++", "/dev/null")
         parts.append(f"{part[: header.start()]}Binary files {old} and {new} differ\n")
     return "".join(parts)
@@ -150,6 +150,9 @@ def parse_diff(data: bytes | str, origin: str = "diff") -> list[FileChange]:
     return files
 
 
+_HUNK_KINDS = frozenset({"", " ", "-", "+", "\\"})
+
+
 def _check_hunk_lengths(text: str, origin: str) -> None:
     """Fail on diff lines that no hunk header counts, which a reader would silently drop.
 
@@ -160,21 +163,41 @@ def _check_hunk_lengths(text: str, origin: str) -> None:
     after_hunk = False
     headed = 0  # the line number of a `+++` file header still waiting for its first hunk
     previous = ""
-    for number, line in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    count = len(lines)
+    index = 0
+    while index < count:
+        line = lines[index]
+        index += 1
         kind = line[:1]
+        if (old > 0 or new > 0) and kind in _HUNK_KINDS:
+            # a hunk's lines, counted in a tight loop: their text is content, never a header
+            while True:
+                if kind == "-":
+                    old -= 1
+                elif kind == "+":
+                    new -= 1
+                elif kind != "\\":
+                    old -= 1
+                    new -= 1
+                if old < 0 or new < 0:
+                    return  # unidiff reports a hunk longer than its header
+                if (old == 0 and new == 0) or index >= count:
+                    break
+                kind = lines[index][:1]
+                if kind not in _HUNK_KINDS:
+                    break
+                index += 1
+            after_hunk = old == 0 and new == 0
+            previous = lines[index - 1]
+            continue
+        number = index
         if headed and not line.startswith(("@@", "+", "-")):
             raise InputError(
                 f"{origin}: line {headed}: file header without hunks (a truncated diff?)"
             )
         headed = number if line.startswith("+++ ") and previous.startswith("--- ") else 0
         previous = line
-        if (old > 0 or new > 0) and kind in ("", " ", "-", "+", "\\"):
-            old -= int(kind in ("", " ", "-"))
-            new -= int(kind in ("", " ", "+"))
-            if old < 0 or new < 0:
-                return  # unidiff reports a hunk longer than its header
-            after_hunk = old == 0 and new == 0
-            continue
         old = new = 0  # a hunk cut short: unidiff reports it
         header = _HUNK_HEADER.match(line)
         if header:

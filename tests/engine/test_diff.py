@@ -549,3 +549,19 @@ def test_formats_by_content_come_from_the_hunks() -> None:
 def test_deleted_file_formats_use_the_old_path() -> None:
     assert only(parse_fixture("deleted.diff")).formats == {"terraform"}
     assert only(parse_fixture("binary_differ.diff")).formats == set()
+
+
+def test_hunk_lines_that_look_like_file_headers_are_content() -> None:
+    """A removed `-- note` (an SQL comment) then an added `++ x` read `--- note`/`+++ x`
+    inside the hunk: content, not a file header waiting for hunks."""
+    data = (
+        b"diff --git a/db/notes.sql b/db/notes.sql\n--- a/db/notes.sql\n+++ b/db/notes.sql\n"
+        b"@@ -1,3 +1,3 @@\n--- note\n+++ x\n SELECT 1;\n keep\n"
+    )
+    [change] = parse_diff(data)
+    assert [(line.kind, line.text) for line in change.hunks[0].lines] == [
+        ("-", "-- note"),
+        ("+", "++ x"),
+        (" ", "SELECT 1;"),
+        (" ", "keep"),
+    ]
