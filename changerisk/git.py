@@ -288,6 +288,23 @@ def _close_readers() -> None:
     _READERS.clear()
 
 
+def blobs_present(root: str, blobs: Sequence[str]) -> set[str]:
+    """Which of `blobs` (ids, abbreviated or full) the repository at `root` has, in one
+    `git cat-file --batch-check` call: a diff from elsewhere names blobs this repository never
+    had, and asking for each one in turn costs a round trip per file."""
+    wanted = [b for b in dict.fromkeys(blobs) if b and "\n" not in b]
+    if not wanted:
+        return set()
+    try:
+        out = run_git(["cat-file", "--batch-check"], cwd=root, stdin="\n".join(wanted).encode())
+    except GitError:
+        return set(wanted)  # cannot tell: let each read find out
+    answers = out.decode("utf-8", "replace").splitlines()
+    if len(answers) != len(wanted):
+        return set(wanted)
+    return {blob for blob, answer in zip(wanted, answers, strict=True) if " blob " in answer}
+
+
 def read_blob(root: str, blob: str) -> bytes | None:
     """The content of a blob, or None when this repository does not have it."""
     if not blob or set(blob) == {"0"}:

@@ -35,8 +35,10 @@ def from_diff_bytes(data: bytes, origin: str, source: str, root: str | None = No
         raise InputError(f"{origin}: larger than {MAX_INPUT_BYTES // 2**20} MiB")
     files = parse_diff(data, origin=origin)
     if root is not None:
+        ids = [b for c in files for b in (c.old_blob, c.new_blob) if b and set(b) != {"0"}]
+        present = git.blobs_present(root, ids)
         for change in files:
-            _attach_blob_loaders(change, root, worktree=False)
+            _attach_blob_loaders(change, root, worktree=False, present=present)
             _refine_formats(change)
     from changerisk import mbox
 
@@ -143,18 +145,24 @@ def _attach_blob_loaders(
     worktree: bool,
     old_rev: str | None = None,
     new_rev: str | None = None,
+    present: set[str] | None = None,
 ) -> None:
-    """Full texts from blob ids; where the diff has none (pure renames), by revision and path."""
+    """Full texts from blob ids; where the diff has none (pure renames), by revision and path.
+    `present`: the blob ids the repository has, when known (a diff from elsewhere)."""
+
+    def known(blob: str | None) -> bool:
+        return bool(blob) and set(blob or "") != {"0"} and (present is None or blob in present)
+
     if change.status is not Status.ADDED:
-        if change.old_blob and set(change.old_blob) != {"0"}:
-            change.load_old = _blob_loader(root, change.old_blob)
+        if known(change.old_blob):
+            change.load_old = _blob_loader(root, change.old_blob or "")
         elif old_rev and change.old_path:
             change.load_old = _path_loader(root, old_rev, change.old_path)
     if change.status is not Status.DELETED:
         if worktree and change.new_path:
             change.load_new = _file_loader(root, change.new_path)
-        elif change.new_blob and set(change.new_blob) != {"0"}:
-            change.load_new = _blob_loader(root, change.new_blob)
+        elif known(change.new_blob):
+            change.load_new = _blob_loader(root, change.new_blob or "")
         elif new_rev and change.new_path:
             change.load_new = _path_loader(root, new_rev, change.new_path)
 
