@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -104,12 +105,25 @@ def test_a_bad_config_by_hand_exits_2(run_cli, tmp_path: Path, monkeypatch) -> N
     assert "guard.timeout: -1 is out of range (must be bigger than 0)" in result.out
 
 
-def test_a_timeout_blocks(run_cli, stdin, tmp_path: Path) -> None:
+def test_a_timeout_blocks(run_cli, stdin, tmp_path: Path, monkeypatch) -> None:
+    """A check slower than the timeout is answered with the fail mode (deny), whatever the
+    load: the evaluation is made slow here rather than the timeout made tiny (a tiny timeout
+    can still lose the race to a check that ends first)."""
+    import changerisk.guard
+
+    real = changerisk.guard.evaluate
+
+    def slow(*args, **kwargs):
+        time.sleep(0.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(changerisk.guard, "evaluate", slow)
     stdin(_payload("claude_bash.json", tmp_path, command="ls"))
-    result = run_cli("guard", "--timeout", "0.000001")
+    result = run_cli("guard", "--timeout", "0.05")
+    assert result.out, (result.code, result.err)
     reason = result.json()["hookSpecificOutput"]
     assert reason["permissionDecision"] == "deny"
-    assert "the check took longer than 1e-06 s" in reason["permissionDecisionReason"]
+    assert "the check took longer than 0.05 s" in reason["permissionDecisionReason"]
 
 
 @pytest.mark.parametrize(
