@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from itertools import pairwise
+from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import pairwise, repeat
+from operator import itemgetter
 
 from changerisk.errors import InputError
 from changerisk.formats import SAMPLE_CHARS, detect_formats
@@ -71,9 +74,6 @@ def _binary_by_file(text: str, data: bytes, origin: str) -> str:
     return "".join(parts)
 
 
-_SECTION = re.compile(rb"^diff --git ", re.MULTILINE)
-
-
 def _decode_by_file(data: bytes, origin: str) -> str:
     """Decode a diff with bytes that are not UTF-8, one file's part at a time.
 
@@ -81,31 +81,62 @@ def _decode_by_file(data: bytes, origin: str) -> str:
     is read as Latin-1, which keeps every ASCII character as it is. A file some rule reads
     (Terraform, YAML, SQL, shell, ...), or one whose name gives no format to judge by, is an
     error naming it: what rules would read is never guessed at.
+
+    Parts are decoded together in blocks of about a megabyte, and one by one only in a block
+    that fails: each part starts after a newline, so its text is the same either way.
     """
-    starts = [0, *(m.start() for m in _SECTION.finditer(data)), len(data)]
+    starts = [0, *_section_starts(data), len(data)]
+    last = len(starts) - 1
     parts = []
-    for begin, end in pairwise(starts):
-        part = data[begin:end]
+    first = 0
+    while first < last:
+        end = min(max(bisect_left(starts, starts[first] + _BLOCK), first + 1), last)
         try:
-            parts.append(part.decode("utf-8"))
-            continue
-        except UnicodeDecodeError as exc:
-            bad = begin + exc.start
-        where = _in_file(data, bad)
-        path = where.removeprefix(", in ")
-        if not path or "." not in path.rsplit("/", 1)[-1] or detect_formats(path):
-            line = data.count(b"\n", 0, bad) + 1
-            raise InputError(f"{origin}: not UTF-8 text (invalid byte at line {line}{where})")
-        parts.append(part.decode("latin-1"))
+            parts.append(data[starts[first] : starts[end]].decode("utf-8"))
+        except UnicodeDecodeError:
+            parts.extend(
+                _decode_part(data, starts[index], starts[index + 1], origin)
+                for index in range(first, end)
+            )
+        first = end
     return "".join(parts)
+
+
+_BLOCK = 1 << 20
+
+
+def _decode_part(data: bytes, begin: int, end: int, origin: str) -> str:
+    part = data[begin:end]
+    try:
+        return part.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = begin + exc.start
+    where = _in_file(data, bad, begin)
+    path = where.removeprefix(", in ")
+    if not path or "." not in path.rsplit("/", 1)[-1] or detect_formats(path):
+        line = data.count(b"\n", 0, bad) + 1
+        raise InputError(f"{origin}: not UTF-8 text (invalid byte at line {line}{where})")
+    return part.decode("latin-1")
+
+
+def _section_starts(data: bytes) -> Iterator[int]:
+    """Where each `diff --git ` line after the first line starts (what `^diff --git ` finds
+    there, without a regex over the whole diff)."""
+    at = data.find(b"\ndiff --git ")
+    while at >= 0:
+        yield at + 1
+        at = data.find(b"\ndiff --git ", at + 1)
 
 
 _FILE_HEADER = re.compile(rb"^(?:\+\+\+ (?:b/)?|diff --git a/\S+ b/)(.+)$", re.MULTILINE)
 
 
-def _in_file(data: bytes, offset: int) -> str:
-    """`, in <path>` for the file whose part of the diff holds byte `offset`, when known."""
-    found = [m.group(1) for m in _FILE_HEADER.finditer(data, 0, offset)]
+def _in_file(data: bytes, offset: int, begin: int = 0) -> str:
+    """`, in <path>` for the file whose part of the diff holds byte `offset`, when known. The
+    last file header before it is looked for from `begin` (the start of its part) first."""
+    found = [m.group(1) for m in _FILE_HEADER.finditer(data, begin, offset)]
+    if not found and begin:
+        found = [m.group(1) for m in _FILE_HEADER.finditer(data, 0, begin)]
     if not found:
         return ""
     path = found[-1].decode("utf-8", "replace").split("\t")[0].strip()
@@ -118,11 +149,23 @@ def parse_diff(data: bytes | str, origin: str = "diff") -> list[FileChange]:
     An empty diff gives no files. Text that is not a diff, a combined (`--cc`) diff, or a diff
     whose hunks do not add up raises `InputError`.
     """
-    text = decode(data, origin) if isinstance(data, bytes) else data
-    if "\r\n" in text:
+    if isinstance(data, bytes):
+        text = decode(data, origin)
+        crlf = b"\r\n" in data  # (searching the bytes is faster than the decoded text)
+    else:
+        text = data
+        crlf = "\r\n" in text
+    if crlf:
         text = text.replace("\r\n", "\n")
-    if not text.strip():
+    if not text or text.isspace():
         return []
+    files = _read_git_diff(text)
+    return files if files is not None else _read_diff(text, origin)
+
+
+def _read_diff(text: str, origin: str) -> list[FileChange]:
+    """The general reader: plain `diff -u`, mail patches, quoted and spaced names, and every
+    malformed diff, which it refuses with the reason."""
     if re.search(r"^diff --(cc|combined) ", text, re.MULTILINE):
         raise InputError(f"{origin}: combined diffs (diff --cc) are not supported; diff one parent")
     if not _HEADER.search(text):
@@ -148,6 +191,166 @@ def parse_diff(data: bytes | str, origin: str = "diff") -> list[FileChange]:
     if not files:
         raise InputError(f"{origin}: no file changes found in the diff")
     return files
+
+
+# The fast reader of `git diff` output. It reads only the shape git prints (a `diff --git`
+# header naming the file without quotes, tabs or a second " b/", git's extended header lines,
+# ---/+++ lines, hunks whose lines add up to their headers) and gives up (None) on anything
+# else, which the general reader below (unidiff's header pass, the hunk checks) then reads or
+# refuses: on what it accepts, both give the same file changes (tests/engine/test_diff_fast.py).
+_GIT_FILE = re.compile(
+    r'diff --git a/((?:(?! b/)[^\t\n"])+) b/((?:(?! b/)[^\t\n"])+)\n'
+    r"((?:(?:old mode|new mode|deleted file mode|new file mode) [0-9]+\n"
+    r"|(?:index|similarity index|dissimilarity index|rename from|rename to|copy from|copy to)"
+    r" [^\n]*\n)*)"
+    r"(?:(Binary files [^\t\n]+ differ\n)|--- [^\n]*\n\+\+\+ ([^\t\n]*)\n)?"
+)
+_GIT_HUNK = re.compile(r"@@ -([0-9]+)(?:,([0-9]+))? \+([0-9]+)(?:,([0-9]+))? @@[ ]?([^\n]*)\n")
+# a run of hunk lines of one kind: added, removed, context (a bare empty line is context),
+# or "\ No newline at end of file" notes
+_RUN = re.compile(r"((?:\+[^\n]*\n)+)|((?:-[^\n]*\n)+)|((?:(?: [^\n]*)?\n)+)|((?:\\[^\n]*\n)+)")
+_NO_NEWLINE = "\\ No newline at end of file"
+_DEV_NULL = "/dev/null"
+
+
+def _read_git_diff(text: str) -> list[FileChange] | None:
+    """The file changes of a diff in git's own shape, or None to leave it to the general
+    reader."""
+    if not text.startswith("diff --git "):
+        return None
+    body = text if text.endswith("\n") else text + "\n"
+    end = len(body)
+    at = 0
+    files: list[FileChange] = []
+    while at < end:
+        head = _GIT_FILE.match(body, at)
+        if head is None:
+            return None
+        # the header text as unidiff keeps it: with a Binary line, without ---/+++
+        info = body[at : head.end(4) if head.group(4) else head.end(3)]
+        if len(body) > len(text) and at + len(info) == end:
+            info = info[:-1]  # the diff's last line, without the newline it lacks
+        extended = head.group(3)
+        added = "new file mode " in extended
+        removed = "deleted file mode " in extended
+        if added and removed:
+            return None
+        source = _DEV_NULL if added else "a/" + head.group(1)
+        target = _DEV_NULL if removed else "b/" + head.group(2)
+        at = head.end()
+        hunks: list[Hunk] = []
+        sections: list[str] = []
+        if head.group(5) is not None:
+            if head.group(5) != target:
+                return None  # unidiff: "Target without source"
+            while True:
+                read = _read_git_hunk(body, at)
+                if read is None:
+                    return None
+                hunk, section, at = read
+                hunks.append(hunk)
+                sections.append(section)
+                while body.startswith("\\", at):
+                    if not body.startswith(_NO_NEWLINE, at):
+                        return None
+                    at = body.index("\n", at) + 1
+                if not body.startswith("@@", at):
+                    break
+        if at < end and not body.startswith("diff --git ", at):
+            return None
+        # unidiff reads a lone hunk from (or to) line 0 as an added (or deleted) file
+        first = hunks[0] if len(hunks) == 1 else None
+        from_nothing = first is not None and first.old_start == first.old_len == 0
+        to_nothing = first is not None and first.new_start == first.new_len == 0
+        files.append(
+            _build_file(
+                info,
+                source,
+                target,
+                source == _DEV_NULL or from_nothing,
+                target == _DEV_NULL or to_nothing,
+                head.group(4) is not None,
+                tuple(hunks),
+                sections,
+            )
+        )
+    return files
+
+
+def _read_git_hunk(body: str, at: int) -> tuple[Hunk, str, int] | None:
+    """The hunk whose header starts at `at`, its section text and where it ends; None when
+    its lines do not add up to its header exactly."""
+    header = _GIT_HUNK.match(body, at)
+    if header is None:
+        return None
+    old_start, new_start = int(header.group(1)), int(header.group(3))
+    old_len = int(header.group(2)) if header.group(2) is not None else 1
+    new_len = int(header.group(4)) if header.group(4) is not None else 1
+    if old_len == 0 and new_len == 0:
+        return None
+    at = header.end()
+    old_no, new_no = old_start, new_start
+    old_left, new_left = old_len, new_len
+    out: list[Line] = []
+    removed: list[str] = []  # removed lines waiting for the new-side line where they stood
+    removed_from = 0  # the old line number of the first of them
+    while old_left > 0 or new_left > 0:
+        run = _RUN.match(body, at)
+        if run is None:
+            return None
+        kind = run.lastindex
+        at = run.end()
+        if kind == 4:
+            continue  # "\ No newline at end of file"
+        if kind == 2:
+            texts = body[run.start() + 1 : at - 1].split("\n-")
+            count = len(texts)
+            if count > old_left:
+                return None
+            if not removed:
+                removed_from = old_no
+            removed.extend(texts)
+            old_no += count
+            old_left -= count
+            continue
+        if removed:
+            out.extend(_removed_lines(removed, removed_from, new_no))
+            removed = []
+        if kind == 1:
+            texts = body[run.start() + 1 : at - 1].split("\n+")
+            count = len(texts)
+            if count > new_left:
+                return None
+            numbers = range(new_no, new_no + count)
+            out.extend(map(_NEW, _LINES, zip(_ADDED, texts, _NONE, numbers, _ZERO, strict=False)))
+            new_no += count
+            new_left -= count
+        else:
+            texts = [line[1:] for line in body[run.start() : at - 1].split("\n")]
+            count = len(texts)
+            if count > old_left or count > new_left:
+                return None
+            olds, news = range(old_no, old_no + count), range(new_no, new_no + count)
+            out.extend(map(_NEW, _LINES, zip(_CONTEXT, texts, olds, news, _ZERO, strict=False)))
+            old_no += count
+            new_no += count
+            old_left -= count
+            new_left -= count
+    if removed:  # removed lines at the end stand before the line after the hunk
+        out.extend(_removed_lines(removed, removed_from, new_start + (new_len or 1)))
+    return Hunk(old_start, old_len, new_start, new_len, tuple(out)), header.group(5), at
+
+
+# Lines are built in C (`tuple.__new__` over zipped fields), not one `Line(...)` call each.
+_NEW = tuple.__new__
+_LINES = repeat(Line)
+_ADDED, _CONTEXT, _REMOVED = repeat("+"), repeat(" "), repeat("-")
+_NONE, _ZERO = repeat(None), repeat(0)
+
+
+def _removed_lines(texts: list[str], first: int, anchor: int) -> Iterator[Line]:
+    numbers = range(first, first + len(texts))
+    return map(_NEW, _LINES, zip(_REMOVED, texts, numbers, _NONE, repeat(anchor), strict=False))
 
 
 _HUNK_KINDS = frozenset({"", " ", "-", "+", "\\"})
@@ -304,46 +507,86 @@ def _strip_prefix(path: str | None, prefix: str) -> str | None:
 
 
 def _file_change(patched: object, reader: _HunkReader) -> FileChange:
-    info = str(getattr(patched, "patch_info", "") or "")
-    source = _strip_prefix(getattr(patched, "source_file", None), "a/")
-    target = _strip_prefix(getattr(patched, "target_file", None), "b/")
+    hunks = tuple(reader.next(h) for h in patched)  # type: ignore[attr-defined]
+    # The hunk headers' section text (`@@ … @@ Resources:`) names enclosing lines unseen.
+    sections = [str(getattr(h, "section_header", "") or "") for h in patched]  # type: ignore[attr-defined]
+    return _build_file(
+        str(getattr(patched, "patch_info", "") or ""),
+        getattr(patched, "source_file", None),
+        getattr(patched, "target_file", None),
+        bool(getattr(patched, "is_added_file", False)),
+        bool(getattr(patched, "is_removed_file", False)),
+        bool(getattr(patched, "is_binary_file", False)),
+        hunks,
+        sections,
+    )
+
+
+def _build_file(
+    info: str,
+    source_file: str | None,
+    target_file: str | None,
+    added_file: bool,
+    removed_file: bool,
+    binary_file: bool,
+    hunks: tuple[Hunk, ...],
+    sections: list[str],
+) -> FileChange:
+    """A file change from what a reader found in one file's part of the diff: its header text
+    (`diff --git` and extended lines), the names of its ---/+++ (or `diff --git`) lines, and
+    its hunks with their section texts."""
+    source = _strip_prefix(source_file, "a/")
+    target = _strip_prefix(target_file, "b/")
     header = re.search(r"^diff --git .+$", info, re.MULTILINE)
     split = _split_git_header(header.group(0).replace(_SPACE, " "), info) if header else None
     names = split[:2] if split else None
     if names:
         source, target = names
-    is_added = bool(getattr(patched, "is_added_file", False)) or "\nnew file mode " in info
-    is_deleted = bool(getattr(patched, "is_removed_file", False)) or "\ndeleted file mode " in info
+    is_added = added_file or "\nnew file mode " in info
+    is_deleted = removed_file or "\ndeleted file mode " in info
     if is_added:
         source = None
     if is_deleted:
         target = None
     if source is None and target is None and names:  # "new" and "deleted" both: keep a path
         source, target = names
-    is_binary = bool(getattr(patched, "is_binary_file", False)) or "GIT binary patch" in info
-    hunks = tuple(reader.next(h) for h in patched)  # type: ignore[attr-defined]
+    is_binary = binary_file or "GIT binary patch" in info
     old_mode = _first(_OLD_MODE, info)
     new_mode = _first(_NEW_MODE, info)
     status = _status(info, is_added, is_deleted, is_binary, hunks, old_mode, new_mode)
     index = _INDEX.search(info)
     path = target or source or ""
-    # The hunk headers' section text (`@@ … @@ Resources:`) names enclosing lines unseen.
-    sections = [str(getattr(h, "section_header", "") or "") for h in patched]  # type: ignore[attr-defined]
-    sample = "\n".join([*sections, *(line.text for hunk in hunks for line in hunk.lines)])[
-        :SAMPLE_CHARS
-    ]
     return FileChange(
         old_path=source,
         new_path=target,
         status=status,
         hunks=hunks,
-        formats=detect_formats(path, sample),
+        formats=detect_formats(path, _sample(sections, hunks)),
         is_binary=is_binary,
         old_mode=old_mode or (index.group(3) if index and not is_added else None),
         new_mode=new_mode or (index.group(3) if index and not is_deleted else None),
         old_blob=index.group(1) if index else None,
         new_blob=index.group(2) if index else None,
     )
+
+
+def _sample(sections: list[str], hunks: tuple[Hunk, ...]) -> str:
+    """The hunks' section texts then their lines, one a line, cut at `SAMPLE_CHARS`: what
+    format detection reads (lines past the cut are not joined)."""
+    parts = list(sections)
+    size = sum(len(part) + 1 for part in parts)
+    for hunk in hunks:
+        lines = hunk.lines
+        for start in range(0, len(lines), 128):
+            if size > SAMPLE_CHARS:
+                break
+            part = "\n".join(map(_TEXT, lines[start : start + 128]))
+            parts.append(part)
+            size += len(part) + 1
+    return "\n".join(parts)[:SAMPLE_CHARS]
+
+
+_TEXT = itemgetter(1)  # Line.text
 
 
 def _first(pattern: re.Pattern[str], text: str) -> str | None:
