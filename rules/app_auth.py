@@ -13,7 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from changerisk.parsers.guards import Guarded, Marker, Surface, language_of, surface
+from changerisk.parsers.guards import (
+    Guarded,
+    Marker,
+    Surface,
+    language_of,
+    may_guard,
+    may_mark,
+    surface,
+)
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
 FORMATS = frozenset({"python", "javascript", "typescript", "go", "java"})
@@ -36,7 +44,8 @@ _PUBLIC_NAME = re.compile(
 
 
 def surfaces(change: FileChange) -> tuple[Surface, Surface] | None:
-    """The auth surface of both sides of a source file, parsed once per run."""
+    """The auth surface of both sides of a source file, parsed once per run (a side that
+    could give these rules nothing is left empty)."""
     if _TEST_PATH.search(change.path) or _VENDORED.search(change.path) or change.is_binary:
         return None
     language = language_of(change.path, change.formats)
@@ -44,9 +53,22 @@ def surfaces(change: FileChange) -> tuple[Surface, Surface] | None:
         return None
 
     def build() -> tuple[Surface, Surface]:
+        # AUTH101 reads the old side's guards (and then the new side), AUTH102 and AUTH103
+        # the new side's markers (and then the old side, to tell them from markers that were
+        # there): a side is parsed only when one of those can be there (`may_guard`,
+        # `may_mark`); a side left unparsed could give these rules nothing.
         old_text, new_text = change.old_text(), change.new_text()
-        old = surface(old_text, language, change.old_path or "") if old_text else Surface()
-        new = surface(new_text, language, change.path) if new_text else Surface()
+        old = None
+        if old_text and may_guard(old_text):
+            old = surface(old_text, language, change.old_path or "")
+        guarded = old is not None and any(g.guards for g in old.guarded.values())
+        new = Surface()
+        if new_text and (guarded or may_mark(new_text)):
+            new = surface(new_text, language, change.path)
+        if old is None:
+            old = Surface()
+            if old_text and new.markers:
+                old = surface(old_text, language, change.old_path or "")
         return old, new
 
     return change.cached("auth-surface", build)

@@ -163,6 +163,34 @@ _PUBLIC_PATH = re.compile(
 )
 
 
+# Every guard name holds one of these words once lowercased (as `is_guard` reads names): the
+# strong and weak words (`oauth2`, `superuser` hold `auth`, `user`), the special names'
+# (`denyAll`, `protect`, `secured`), the mixins' and the dependencies'. A text without any
+# cannot hold a guard, and need not be parsed to look for one.
+_GUARD_WORDS = re.compile(
+    r"auth|jwt|permission|rbac|acl|guard|passport|bearer|csrf|login|logged|signed|admin|"
+    r"user|staff|session|token|role|scope|key|member|protect|secured|deny"
+)
+# Every marker needs one of these words in the text once lowercased: `csrf_exempt`, the
+# public decorators, `permission_classes`, `authentication_classes`, `AllowAny`, the JWT
+# options and calls (`verify_signature`, `verify=`, `ParseUnverified`, `algorithms`,
+# `ignoreExpiration`, `UnsafeAllowNoneSignatureType`), Spring's `permitAll` and `csrf`.
+_MARKER_WORDS = re.compile(
+    r"csrf|public|anonymous|skipauth|noauth|permitall|skipjwt|unprotected|permission_classes|"
+    r"authentication_classes|allowany|verif|algorithm|ignoreexpiration|unsafeallownone"
+)
+
+
+def may_guard(text: str) -> bool:
+    """False when `surface(text)` can have no guard: the text holds no word a guard needs."""
+    return _GUARD_WORDS.search(text.lower()) is not None
+
+
+def may_mark(text: str) -> bool:
+    """False when `surface(text)` can have no marker: the text holds no word a marker needs."""
+    return _MARKER_WORDS.search(text.lower()) is not None
+
+
 def normalize(name: str) -> str:
     """`requireAuth`, `RequireAuth` and `require_auth` read alike."""
     return _CAMEL.sub("_", name.rsplit(".", 1)[-1]).lower()
