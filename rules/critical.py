@@ -173,6 +173,9 @@ _AREAS: tuple[tuple[str, Severity, tuple[str, ...]], ...] = (
     ),
 )
 _PROSE = frozenset({"markdown", "docs", "text"})
+# The patterns of every area: none is negated, so a path matches this list exactly when it
+# matches some area's.
+_ANY_AREA = tuple(pattern for _, _, patterns in _AREAS for pattern in patterns)
 
 
 class CriticalAreaChanged(Rule):
@@ -226,6 +229,8 @@ class CriticalAreaChanged(Rule):
                 continue
             if configured and any(path_matches(p, configured) for p in paths):
                 continue  # CRIT101 reports it, as the team configured
+            if not any(path_matches(p, _ANY_AREA) for p in paths):
+                continue  # most files: one match against every area's patterns at once
             for what, severity, patterns in _AREAS:
                 if any(path_matches(p, patterns) for p in paths):
                     line, side = change.first_changed_line()

@@ -1,8 +1,12 @@
 import pytest
+from changerisk.rules import critical
 from changerisk.rules.critical import RULES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from changerisk.config import parse_config
 from changerisk.model import Severity
+from changerisk.paths import matches_any
 from changerisk.testing import found, run_diff
 
 CONFIG = parse_config(
@@ -119,3 +123,26 @@ def test_crit102_near_misses(path: str) -> None:
 def test_crit102_yields_to_configured_paths() -> None:
     report = run_diff(_diff("services/payments/charge.py"), config=CONFIG, rules=RULES)
     assert [f.code for f in report.findings] == ["CRIT101"]
+
+
+# --- the all-areas prefilter ------------------------------------------------------------------
+
+SEGMENTS = ["app", "auth", "login", "billing", "payments", "crypto", "secrets", "deploy", "prod"]
+SEGMENTS += ["overlays", ".github", "workflows", "x", "session", "database.yml", "v.sops.yaml"]
+
+
+def test_no_area_pattern_is_negated() -> None:
+    """The prefilter matches a path against every area's patterns at once; a negated pattern
+    would make that differ from matching each area's list."""
+    assert not [p for p in critical._ANY_AREA if p.startswith("!")]
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=4),
+    st.sampled_from(["", ".py", ".ts", ".yaml", ".tfvars", "_auth.go", ".enc.yaml"]),
+)
+def test_all_areas_at_once_match_as_each_area(parts: list[str], suffix: str) -> None:
+    path = "/".join(parts) + suffix
+    each = any(matches_any(path, patterns) for _, _, patterns in critical._AREAS)
+    assert matches_any(path, critical._ANY_AREA) == each

@@ -303,3 +303,62 @@ def test_process_wide_unverified_context() -> None:
             Severity.HIGH,
         )
     ]
+
+
+# --- prefilters: a file is read line by line only when its added lines (or its text) hold a
+# word a pattern needs; these findings sit on the edge of that
+
+
+def test_kubernetes_env_var_whose_value_line_stays() -> None:
+    """The name is on the added line, its value on a line the change keeps."""
+    old = '        env:\n            - name: PORT\n              value: "0"\n'
+    new = old.replace("PORT", "NODE_TLS_REJECT_UNAUTHORIZED")
+    assert run(diff("deploy/web.yaml", old, new)) == [
+        (
+            "NET104",
+            "deploy/web.yaml",
+            2,
+            TLS.format(
+                what="NODE_TLS_REJECT_UNAUTHORIZED=0", scope="every connection of the process"
+            ),
+            Severity.HIGH,
+        )
+    ]
+
+
+def test_a_pattern_word_in_another_case_on_an_added_line() -> None:
+    """Words are compared lowercased: `InsecureSkipVerify` passes as `insecureskipverify`."""
+    new = "package c\n\nvar cfg = &tls.Config{InsecureSkipVerify: true}\n"
+    assert [(f[0], f[2]) for f in run(diff("client/tls.go", "package c\n", new))] == [("NET104", 3)]
+
+
+def test_django_cors_credentials_on_a_line_that_stays() -> None:
+    old = "DEBUG = False\nCORS_ALLOW_CREDENTIALS = True\n"
+    new = "DEBUG = False\nCORS_ORIGIN_ALLOW_ALL = True\nCORS_ALLOW_CREDENTIALS = True\n"
+    assert run(diff("site/settings.py", old, new)) == [
+        (
+            "NET105",
+            "site/settings.py",
+            2,
+            CORS.format(what="CORS_ALLOW_ALL_ORIGINS with CORS_ALLOW_CREDENTIALS"),
+            Severity.HIGH,
+        )
+    ]
+
+
+def test_process_wide_unverified_context_in_a_file_without_ssl_calls() -> None:
+    """The assignment alone (no `verify` or `ssl(` call in the file) still fires."""
+    new = "import ssl as s\ns._create_default_https_context = ssl._create_unverified_context\n"
+    assert [(f[0], f[2]) for f in run(diff("app/boot.py", "import ssl as s\n", new))] == [
+        ("NET104", 2)
+    ]
+
+
+def test_environment_names_are_pattern_words() -> None:
+    """A YAML `- name:` environment setting is read only where a pattern's word is on an added
+    line: each name the setting reader knows is such a word."""
+    from changerisk.rules import transport
+
+    names = transport._ENV_NAME.pattern.split("(")[-1].rstrip(")").split("|")
+    words = {w for p in transport._TLS if "yaml" in p.languages for w in p.words}
+    assert names and all(name.lower() in words for name in names)
