@@ -70,6 +70,13 @@ def suppressions_in(text: str) -> dict[int, Suppression]:
 
 
 def added_suppressions(change: FileChange) -> Iterator[Suppression]:
+    """The suppressions on the added lines, read once per file for every rule that asks."""
+    return iter(change.cached("suppressions:added", lambda: tuple(_added(change))))
+
+
+def _added(change: FileChange) -> Iterator[Suppression]:
+    if "changerisk:" not in "\n".join(line.text for line in change.added_lines):
+        return  # what `PATTERN` needs: most files hold none
     for line in change.added_lines:
         if line.new_no is not None:
             parsed = parse_line(line.text, line.new_no)

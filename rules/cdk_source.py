@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from changerisk.rule import FileChange
@@ -81,8 +81,10 @@ _CDK_WORDS = (
 )
 
 
+@lru_cache(maxsize=1024)
 def is_cdk(text: str) -> bool:
-    """Whether a source file is (likely) CDK app code."""
+    """Whether a source file is (likely) CDK app code (asked by several rules of each file's
+    same text: answered once)."""
     return any(word in text for word in _CDK_WORDS) and bool(_CDK_HINT.search(text))
 
 

@@ -12,8 +12,9 @@ creates are not reported.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import PurePosixPath
 from typing import ClassVar
 
@@ -116,7 +117,7 @@ _FIELD_CLASS = re.compile(r"(?:models\.)?(\w+(?:Field|Key))\s*\(")
 
 
 def _django(
-    change: FileChange, calls: list[Call], removed_fields: dict[str, str]
+    change: FileChange, calls: list[Call], removed_fields: Callable[[], dict[str, str]]
 ) -> Iterator[Event]:
     forwards = set()
     for call in calls:
@@ -204,11 +205,11 @@ def _django_rename(call: Call) -> Event:
     )
 
 
-def _django_alter(call: Call, removed_fields: dict[str, str]) -> Event | None:
+def _django_alter(call: Call, removed_fields: Callable[[], dict[str, str]]) -> Event | None:
     model, field = call.value(0, "model_name"), call.value(1, "name")
     definition = call.arg(2, "field")
     m = _FIELD_CLASS.search(definition.text) if definition is not None else None
-    old = removed_fields.get(field.lower())
+    old = removed_fields().get(field.lower())
     if m is None or old is None or old == m.group(1):
         return None  # options change (max_length, null, help_text…): no type change in sight
     return Event(
@@ -610,7 +611,7 @@ def _mentions(text: str, model: str) -> bool:
 # --- the rules ---------------------------------------------------------------------------------
 
 
-def _file_events(change: FileChange, removed_fields: dict[str, str]) -> list[Event]:
+def _file_events(change: FileChange, removed_fields: Callable[[], dict[str, str]]) -> list[Event]:
     formats = change.formats
     path = change.path
     if change.status is Status.DELETED or change.is_binary or is_quiet_path(path):
@@ -641,8 +642,14 @@ def _file_events(change: FileChange, removed_fields: dict[str, str]) -> list[Eve
     return change.cached("migrations:events", build)
 
 
-def _events(changeset: ChangeSet) -> Iterator[tuple[FileChange, Event]]:
-    removed_fields = removed_field_classes(changeset)
+def _events(changeset: ChangeSet) -> list[tuple[FileChange, Event]]:
+    """Every migration event of the change, read once for the five rules."""
+    return changeset.cached("migrations:events", lambda: list(_read_events(changeset)))
+
+
+def _read_events(changeset: ChangeSet) -> Iterator[tuple[FileChange, Event]]:
+    # the fields the change removes from models, read only if a Django migration alters one
+    removed_fields = cache(lambda: removed_field_classes(changeset))
     has_sql = any(
         c.path.endswith("migration.sql") and c.status is Status.ADDED for c in changeset.files
     )
@@ -659,7 +666,7 @@ class _MigrationRule(Rule):
     kinds: ClassVar[frozenset[str]] = frozenset()
 
     def check_changeset(self, changeset: ChangeSet) -> Iterator[Finding]:
-        events = list(_events(changeset))
+        events = _events(changeset)
         created = {e.table for _, e in events if e.kind == CREATE}
         added = {(e.table, e.column) for _, e in events if e.kind == ADD}
         for change, event in events:

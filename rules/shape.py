@@ -91,7 +91,12 @@ def discounted(change: FileChange) -> bool:
 
 
 def reviewed_files(changeset: ChangeSet) -> list[FileChange]:
-    return [c for c in changeset.files if not discounted(c) and "terraform-plan" not in c.formats]
+    """The files whose size is review effort (picked once for the three rules that ask)."""
+    return list(changeset.cached("shape:reviewed", lambda: tuple(_reviewed(changeset))))
+
+
+def _reviewed(changeset: ChangeSet) -> Iterator[FileChange]:
+    return (c for c in changeset.files if not discounted(c) and "terraform-plan" not in c.formats)
 
 
 def _size(change: FileChange) -> int:

@@ -526,3 +526,18 @@ def test_which_constructs_hold_data(check: Any, construct: str, expected: set[An
         "    orders.grantReadWriteData(handler);\n",
     )
     assert {(f[0], f[3]) for f in check({PATH: STACK}, {PATH: new})} == expected
+
+
+# --- prefilters: the changed lines are searched joined, once per file ------------------------
+
+LINE_TEXT = st.text(alphabet=list("autoDeleteObjectsemptyOnd_'\"`.-x \t"), max_size=30)
+
+
+@settings(max_examples=300)
+@given(st.lists(LINE_TEXT, max_size=6))
+def test_joined_lines_find_what_some_line_finds(lines: list[str]) -> None:
+    from changerisk.rules import cdk
+
+    for pattern in (cdk._AUTO_DELETE, cdk._LITERAL):
+        joined = pattern.search("\n".join(lines)) is not None
+        assert joined == any(pattern.search(line) for line in lines)

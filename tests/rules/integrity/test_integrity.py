@@ -101,3 +101,11 @@ def test_integrity_findings_cannot_be_suppressed_inline() -> None:
     )
     codes = [f.code for f in run_diff(diff, rules=RULES).findings]
     assert "INT103" in codes
+
+
+def test_suppressions_are_read_only_from_files_that_name_changerisk() -> None:
+    """The added lines of a file are parsed for suppressions only when they hold
+    `changerisk:`, which every suppression starts with."""
+    from changerisk.suppression import PATTERN
+
+    assert PATTERN.pattern.startswith("changerisk:")
