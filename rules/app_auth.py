@@ -59,7 +59,7 @@ def surfaces(change: FileChange) -> tuple[Surface, Surface] | None:
         # `may_mark`); a side left unparsed could give these rules nothing.
         old_text, new_text = change.old_text(), change.new_text()
         old = None
-        if old_text and may_guard(old_text):
+        if old_text and may_guard(old_text, language):
             old = surface(old_text, language, change.old_path or "")
         guarded = old is not None and any(g.guards for g in old.guarded.values())
         new = Surface()

@@ -171,24 +171,58 @@ _GUARD_WORDS = re.compile(
     r"auth|jwt|permission|rbac|acl|guard|passport|bearer|csrf|login|logged|signed|admin|"
     r"user|staff|session|token|role|scope|key|member|protect|secured|deny"
 )
-# Every marker needs one of these words in the text once lowercased: `csrf_exempt`, the
-# public decorators, `permission_classes`, `authentication_classes`, `AllowAny`, the JWT
-# options and calls (`verify_signature`, `verify=`, `ParseUnverified`, `algorithms`,
+# Where a guard can come from in Python (decorators, `...RequiredMixin` bases,
+# `permission_classes`, `Depends`/`Security` dependencies) and in Java (annotations): a text
+# with none of these holds no guard whatever its words.
+_GUARD_SYNTAX = {
+    "python": ("@", "Mixin", "permission_classes", "Depends", "Security"),
+    "java": ("@",),
+}
+# Every marker needs one of these words in the text once folded (`_fold`): `csrf_exempt`,
+# the public decorators, `permission_classes`, `authentication_classes`, `AllowAny`, the
+# JWT options and calls (`verify_signature`, `verify=`, `ParseUnverified`, `algorithms`,
 # `ignoreExpiration`, `UnsafeAllowNoneSignatureType`), Spring's `permitAll` and `csrf`.
 _MARKER_WORDS = re.compile(
     r"csrf|public|anonymous|skipauth|noauth|permitall|skipjwt|unprotected|permission_classes|"
     r"authentication_classes|allowany|verif|algorithm|ignoreexpiration|unsafeallownone"
 )
+# What a JWT marker needs (`_jwt`), as written but for `algorithms`, matched ignoring case.
+_JWT_WORDS = ("verify", "Unverified", "ignoreExpiration", "UnsafeAllowNoneSignatureType")
+# The assignment targets the Python reader reads (`_python_assignment`).
+_ASSIGNED = (
+    "permission_classes",
+    "authentication_classes",
+    "DEFAULT_PERMISSION_CLASSES",
+    "REST_FRAMEWORK",
+    "VERIFY",
+)
 
 
-def may_guard(text: str) -> bool:
-    """False when `surface(text)` can have no guard: the text holds no word a guard needs."""
+def _fold(text: str) -> str:
+    """`text` lowercased so that what a case-insensitive pattern matches holds the lowercase
+    word: `re.I` also matches `i` to `İ` and `ı`, and `s` to `ſ`."""
+    return text.lower().replace("\u0307", "").replace("\u0131", "i").replace("\u017f", "s")
+
+
+def may_guard(text: str, language: str = "") -> bool:
+    """False when `surface(text, language)` can have no guard: the text holds no word a guard
+    needs, or (Python, Java) none of the syntax that carries one."""
+    syntax = _GUARD_SYNTAX.get(language)
+    if syntax is not None and not any(mark in text for mark in syntax):
+        return False
     return _GUARD_WORDS.search(text.lower()) is not None
 
 
 def may_mark(text: str) -> bool:
     """False when `surface(text)` can have no marker: the text holds no word a marker needs."""
-    return _MARKER_WORDS.search(text.lower()) is not None
+    return _MARKER_WORDS.search(_fold(text)) is not None
+
+
+def _python_nodes(text: str) -> tuple[bool, bool]:
+    """Whether the Python reader needs the calls (only JWT markers come from them) and the
+    assignments of `text`: a file without the words they need is read for its definitions."""
+    calls = any(word in text for word in _JWT_WORDS) or "algorithm" in _fold(text)
+    return calls, any(target in text for target in _ASSIGNED)
 
 
 def normalize(name: str) -> str:
@@ -280,7 +314,8 @@ def surface(text: str, language: str, path: str = "") -> Surface:
     if tree is None:
         return Surface()
     reader = _Reader(language, data)
-    reader.read(tree.root_node, _query(language, path.endswith(".tsx")))
+    calls, assignments = _python_nodes(text) if language == "python" else (True, True)
+    reader.read(tree.root_node, _query(language, path.endswith(".tsx"), calls, assignments))
     return Surface(reader.guarded, tuple(reader.markers), frozenset(reader.receivers))
 
 
@@ -317,12 +352,17 @@ _QUERY_CALLS = {
 
 
 @cache
-def _query(language: str, tsx: bool = False) -> Any:
-    """One query for every node the reader looks at: definitions, calls, Python assignments.
-    Matching runs in tree-sitter; Python then sees those nodes only, not the whole tree."""
+def _query(language: str, tsx: bool = False, calls: bool = True, assignments: bool = True) -> Any:
+    """One query for every node the reader looks at: definitions, calls, Python assignments
+    (without the calls or the assignments when the text cannot need them). Matching runs in
+    tree-sitter; Python then sees those nodes only, not the whole tree."""
     import tree_sitter
 
-    types = [*_DEF_TYPES[language], *_QUERY_CALLS[language]]
+    types = [*_DEF_TYPES[language]]
+    for kind in _QUERY_CALLS[language]:
+        wanted = assignments if kind == "assignment" else calls
+        if wanted:
+            types.append(kind)
     pattern = "[" + " ".join(f"({kind})" for kind in types) + "] @node"
     return tree_sitter.Query(_language(language, tsx), pattern)
 
@@ -439,16 +479,18 @@ class _Reader:
         self.guarded[key] = Guarded(key, label, _line(node), guards, kind)
 
     def _decorators(self, node: Any) -> list[Any]:
+        # (a decorator or annotation is read only as written, with its "@": not one that
+        # tree-sitter's error recovery completed; `may_guard` counts on it)
         if self.language == "python":
             parent = node.parent
             if parent is not None and parent.type == "decorated_definition":
-                return [c for c in parent.named_children if c.type == "decorator"]
+                return [c for c in parent.named_children if c.type == "decorator" and _at(c)]
             return []
         if self.language == "java":
             modifiers = next((c for c in node.children if c.type == "modifiers"), None)
             if modifiers is None:
                 return []
-            return [c for c in modifiers.named_children if "annotation" in c.type]
+            return [c for c in modifiers.named_children if "annotation" in c.type and _at(c)]
         if self.language in ("javascript", "typescript"):
             found = [c for c in node.children if c.type == "decorator"]
             sibling = node.prev_named_sibling
@@ -692,6 +734,10 @@ class _Reader:
             args = node.child_by_field_name("arguments")
             if args is not None and re.search(r"::disable|\.disable\(\)", _text(args)):
                 self.markers.append(Marker("csrf-disabled", _line(node), key))
+
+
+def _at(node: Any) -> bool:
+    return bool((node.text or b"").startswith(b"@"))
 
 
 def _descendants(node: Any, kind: str) -> list[Any]:

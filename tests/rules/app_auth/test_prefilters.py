@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,6 +88,11 @@ PY = [
     "def f(u=Depends({a}), s=Security({b})):\n    pass\n",
     "{a} = [{b}]\nREST_FRAMEWORK = {{'DEFAULT_PERMISSION_CLASSES': ['{c}']}}\n",
     "claims = {a}.decode(t, options={{'verify_signature': False}}, algorithms=['none'])\n",
+    "REST_FRAMEWORK = {{\n    '{a}': [\n        'rest_framework.permissions.AllowAny',\n    ]\n}}\n",
+    "JWT_VERIFY = False\nx = {a}\n",
+    "class V(APIView):\n    authentication_classes = []\n    x = {a}\n",
+    "DEFAULT_PERMISSION_CLASSES = ['{a}.AllowAny']\n",
+    "class V:\n    permission_classes = []\n    {a} = {b}.verify(x)\n",
     "@{a}\nclass V(APIView):\n    @{b}\n    def get(self, request):\n        return 1\n",
 ]
 JS = [
@@ -120,9 +126,31 @@ def test_generated_guards_and_markers_pass_the_filters(
     text = template.format(a=a, b=b, c=c, A=a[:1].upper() + a[1:], B=b[:1].upper() + b[1:])
     found = surface(text, language)
     if any(g.guards for g in found.guarded.values()):
-        assert may_guard(text)
+        assert may_guard(text, language)
     if found.markers:
         assert may_mark(text)
+    assert found == read_whole(text, language)
+
+
+@pytest.mark.parametrize(
+    "names", [("login_required", "IsAuthenticated", "x"), ("jwt", "db", "get")]
+)
+def test_every_template_reads_alike(names: tuple[str, str, str]) -> None:
+    a, b, c = names
+    for language, templates in (
+        ("python", PY),
+        ("typescript", JS),
+        ("go", GO),
+        ("java", JAVA),
+    ):
+        for template in templates:
+            text = template.format(a=a, b=b, c=c, A=a.title(), B=b.title())
+            found = surface(text, language)
+            assert found == read_whole(text, language), text
+            if any(g.guards for g in found.guarded.values()):
+                assert may_guard(text, language), text
+            if found.markers:
+                assert may_mark(text), text
 
 
 @settings(max_examples=200, deadline=None)
@@ -131,9 +159,39 @@ def test_word_soup_guards_and_markers_pass_the_filters(text: str) -> None:
     for language in ("python", "javascript", "go", "java"):
         found = surface(text, language)
         if any(g.guards for g in found.guarded.values()):
-            assert may_guard(text)
+            assert may_guard(text, language)
         if found.markers:
             assert may_mark(text)
+        assert found == read_whole(text, language)
+
+
+def read_whole(text: str, language: str) -> guards.Surface:
+    """The surface read from every definition, call and assignment, whatever the text."""
+    narrow = guards._python_nodes
+    guards._python_nodes = lambda text: (True, True)
+    try:
+        return surface(text, language)
+    finally:
+        guards._python_nodes = narrow
+
+
+def test_python_guards_need_their_syntax() -> None:
+    """A Python text whose words could name a guard, without a decorator, a mixin base,
+    `permission_classes` or a dependency, holds none."""
+    text = "def current_user(request):\n    return request.user.is_authenticated\n"
+    assert not may_guard(text, "python")
+    assert may_guard(text, "javascript")
+    assert may_guard("@login_required\ndef f(request):\n    pass\n", "python")
+
+
+def test_case_folded_jwt_algorithm_names_pass() -> None:
+    """`algorithms=["none"]` is matched ignoring case, which reads a dotless or dotted capital
+    `i` as `i`: the marker filter folds them alike."""
+    for spelling in ("algorithms", "ALGORITHMS", "algor\u0131thms", "algor\u0130thms"):
+        text = f"claims = jwt.decode(token, KEY, {spelling}=['none'])\n"
+        assert surface(text, "python").markers, spelling
+        assert may_mark(text), spelling
+        assert read_whole(text, "python") == surface(text, "python")
 
 
 # --- findings on the edge of the filters still fire -------------------------------------------
