@@ -5,9 +5,12 @@ Exit codes: 0 below --fail-on, 1 at or above it, 2 when changerisk could not do 
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -210,22 +213,23 @@ def check(
     color: bool | None,
 ) -> int:
     """Check a change: DIFF file, '-' for stdin, piped stdin, or by default `git diff HEAD`."""
-    report, _ = _report(
-        diff,
-        staged,
-        base,
-        head,
-        pre_push,
-        plans,
-        fail_on,
-        ai_assisted,
-        config_path,
-        select,
-        ignore,
-        authors,
-        description_file,
-        approvals_file,
-    )
+    with _collector_paused():
+        report, _ = _report(
+            diff,
+            staged,
+            base,
+            head,
+            pre_push,
+            plans,
+            fail_on,
+            ai_assisted,
+            config_path,
+            select,
+            ignore,
+            authors,
+            description_file,
+            approvals_file,
+        )
     for out_fmt, path in outputs:
         _write_report(report, out_fmt, path)
     if fmt == "text":
@@ -235,6 +239,22 @@ def check(
     else:
         sys.stdout.write(render_report(report, fmt))
     return EXIT_BLOCKED if report.blocks else EXIT_OK
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector waits while a change is read and checked: a large diff is
+    hundreds of thousands of small objects without cycles (its lines), which the collector
+    would walk again and again (a tenth of the time of a large check) to free nothing that
+    reference counting does not free already."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _report(
