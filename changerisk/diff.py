@@ -292,6 +292,8 @@ def _read_git_hunk(body: str, at: int) -> tuple[Hunk, str, int] | None:
     old_no, new_no = old_start, new_start
     old_left, new_left = old_len, new_len
     out: list[Line] = []
+    olds: list[str] = []  # each side's texts in order, for `reconstruct`
+    news: list[str] = []
     removed: list[str] = []  # removed lines waiting for the new-side line where they stood
     removed_from = 0  # the old line number of the first of them
     while old_left > 0 or new_left > 0:
@@ -310,6 +312,7 @@ def _read_git_hunk(body: str, at: int) -> tuple[Hunk, str, int] | None:
             if not removed:
                 removed_from = old_no
             removed.extend(texts)
+            olds.extend(texts)
             old_no += count
             old_left -= count
             continue
@@ -323,6 +326,7 @@ def _read_git_hunk(body: str, at: int) -> tuple[Hunk, str, int] | None:
                 return None
             numbers = range(new_no, new_no + count)
             out.extend(map(_NEW, _LINES, zip(_ADDED, texts, _NONE, numbers, _ZERO, strict=False)))
+            news.extend(texts)
             new_no += count
             new_left -= count
         else:
@@ -330,15 +334,25 @@ def _read_git_hunk(body: str, at: int) -> tuple[Hunk, str, int] | None:
             count = len(texts)
             if count > old_left or count > new_left:
                 return None
-            olds, news = range(old_no, old_no + count), range(new_no, new_no + count)
-            out.extend(map(_NEW, _LINES, zip(_CONTEXT, texts, olds, news, _ZERO, strict=False)))
+            old_numbers = range(old_no, old_no + count)
+            new_numbers = range(new_no, new_no + count)
+            out.extend(
+                map(
+                    _NEW,
+                    _LINES,
+                    zip(_CONTEXT, texts, old_numbers, new_numbers, _ZERO, strict=False),
+                )
+            )
+            olds.extend(texts)
+            news.extend(texts)
             old_no += count
             new_no += count
             old_left -= count
             new_left -= count
     if removed:  # removed lines at the end stand before the line after the hunk
         out.extend(_removed_lines(removed, removed_from, new_start + (new_len or 1)))
-    return Hunk(old_start, old_len, new_start, new_len, tuple(out)), header.group(5), at
+    hunk = Hunk(old_start, old_len, new_start, new_len, tuple(out), (tuple(olds), tuple(news)))
+    return hunk, header.group(5), at
 
 
 # Lines are built in C (`tuple.__new__` over zipped fields), not one `Line(...)` call each.

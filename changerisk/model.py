@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import chain, compress
+from itertools import chain, compress, repeat
 from operator import itemgetter
 from typing import NamedTuple, TypeVar
 
@@ -90,6 +90,12 @@ class Hunk:
     new_start: int
     new_len: int
     lines: tuple[Line, ...]
+    # The texts of the old side's lines (numbered from old_start on) and of the new side's
+    # (from new_start on), when the diff reader has them at hand: `reconstruct` then takes
+    # them as they are instead of picking them out of `lines` one by one.
+    side_texts: tuple[tuple[str, ...], tuple[str, ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def added(self) -> tuple[Line, ...]:
@@ -252,6 +258,14 @@ def reconstruct(hunks: tuple[Hunk, ...], side: str) -> str:
     """
     out: list[str] = []
     for hunk in hunks:
+        if hunk.side_texts is not None:
+            texts = hunk.side_texts[0 if side == "old" else 1]
+            if texts:  # numbered from the hunk's start on: what the loop below would do
+                first = hunk.old_start if side == "old" else hunk.new_start
+                if len(out) < first - 1:
+                    out.extend(repeat("", first - 1 - len(out)))
+                out.extend(texts[max(len(out) - (first - 1), 0) :])
+            continue
         for line in hunk.lines:
             number = line.old_no if side == "old" else line.new_no
             if number is None:

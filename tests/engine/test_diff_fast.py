@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from changerisk import diff
 from changerisk.errors import InputError
-from changerisk.model import FileChange
+from changerisk.model import FileChange, reconstruct
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIELDS = (
@@ -50,6 +50,11 @@ def assert_same(text: str) -> bool:
     slow = general(text)
     assert not isinstance(slow, str), f"the general reader refuses what the fast one read: {slow}"
     assert shape(fast) == shape(slow)
+    for quick, plain in zip(fast, slow, strict=True):  # each side rebuilt from the side texts
+        assert all(h.side_texts is not None for h in quick.hunks)
+        assert all(h.side_texts is None for h in plain.hunks)
+        for side in ("old", "new"):
+            assert reconstruct(quick.hunks, side) == reconstruct(plain.hunks, side)
     return True
 
 
@@ -139,6 +144,10 @@ def git_diffs(draw: st.DrawFn) -> str:
 @example("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-a\n\n")  # empty context line
 @example("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-a\n\\ x\n-b\n+c\n+d\n")
 @example("diff --git a/x b/y b/x b/y\n--- a/x b/y\n+++ b/x b/y\n@@ -1 +1 @@\n-a\n+b\n")
+@example(  # overlapping hunks, then one past unseen lines: rebuilt texts skip and pad alike
+    "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n"
+    "@@ -2,1 +2,2 @@\n-b\n+d\n+e\n@@ -9 +10 @@\n-f\n+g\n"
+)
 def test_generated_diffs_read_alike(text: str) -> None:
     assert_same(text)
 
