@@ -465,18 +465,23 @@ def _protect_header_paths(text: str) -> str:
     return "\n".join(lines)
 
 
+_MOVED_FROM = re.compile(r"^(?:rename|copy) from (.+)$", re.MULTILINE)
+_MOVED_TO = re.compile(r"^(?:rename|copy) to (.+)$", re.MULTILINE)
+_QUOTED_PAIR = re.compile(f"({_QUOTED}) ({_QUOTED})")
+_GIT_HEADER_LINE = re.compile(r"^diff --git .+$", re.MULTILINE)
+
+
 def _split_git_header(header: str, extended: str) -> tuple[str, str, int] | None:
     """Read a `diff --git` header as git does: the old and new path (without a/ and b/) and
     where the header splits them. Names may be quoted or hold spaces (`a/x b/y b/x b/y`)."""
-    moved_from = re.search(r"^(?:rename|copy) from (.+)$", extended, re.MULTILINE)
-    moved_to = re.search(r"^(?:rename|copy) to (.+)$", extended, re.MULTILINE)
-    moved = (
-        (_unquote(moved_from.group(1)), _unquote(moved_to.group(1)))
-        if moved_from and moved_to
-        else None
-    )
+    moved = None
+    if "rename from " in extended or "copy from " in extended:  # (what the patterns need)
+        moved_from = _MOVED_FROM.search(extended)
+        moved_to = _MOVED_TO.search(extended)
+        if moved_from and moved_to:
+            moved = (_unquote(moved_from.group(1)), _unquote(moved_to.group(1)))
     rest = header.removeprefix("diff --git ")
-    quoted = re.fullmatch(f"({_QUOTED}) ({_QUOTED})", rest)
+    quoted = _QUOTED_PAIR.fullmatch(rest) if '"' in rest else None
     if moved is None and (quoted or '"' not in rest):  # the same name twice
         candidates = [quoted.end(1) if quoted else len(rest) // 2]
     else:
@@ -551,7 +556,7 @@ def _build_file(
     its hunks with their section texts."""
     source = _strip_prefix(source_file, "a/")
     target = _strip_prefix(target_file, "b/")
-    header = re.search(r"^diff --git .+$", info, re.MULTILINE)
+    header = _GIT_HEADER_LINE.search(info)
     split = _split_git_header(header.group(0).replace(_SPACE, " "), info) if header else None
     names = split[:2] if split else None
     if names:
@@ -621,9 +626,9 @@ def _status(
         return Status.ADDED
     if is_deleted:
         return Status.DELETED
-    if re.search(r"^rename from ", info, re.MULTILINE):
+    if "rename from " in info and re.search(r"^rename from ", info, re.MULTILINE):
         return Status.RENAMED
-    if re.search(r"^copy from ", info, re.MULTILINE):
+    if "copy from " in info and re.search(r"^copy from ", info, re.MULTILINE):
         return Status.COPIED
     if is_binary:
         return Status.BINARY

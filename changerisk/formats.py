@@ -76,9 +76,9 @@ _IAM_HINT = re.compile(r"[\"']?(Statement|Effect|Action|NotAction|Principal)[\"'
 
 def detect_formats(path: str, sample: str = "") -> frozenset[str]:
     """Return the formats of `path`; `sample` (any text of the file) refines YAML and JSON."""
-    p = PurePosixPath(path)
-    name = p.name.lower()
-    suffixes = [s.lower() for s in p.suffixes]
+    posix, path_parts, name, suffixes = _path_view(path)
+    name = name.lower()
+    suffixes = [s.lower() for s in suffixes]
     suffix = suffixes[-1] if suffixes else ""
     formats: set[str] = set()
     if name in _BY_NAME:
@@ -93,8 +93,7 @@ def detect_formats(path: str, sample: str = "") -> frozenset[str]:
         formats.add("makefile")
     if name.endswith((".tfstate", ".tfstate.backup")):
         formats.add("terraform-state")
-    posix = p.as_posix()
-    parts = [part.lower() for part in p.parts]
+    parts = [part.lower() for part in path_parts]
     if ".github" in parts and "workflows" in parts and suffix in (".yml", ".yaml"):
         formats.update({"github-workflow", "ci"})
     if name in ("action.yml", "action.yaml"):
@@ -122,6 +121,29 @@ def detect_formats(path: str, sample: str = "") -> frozenset[str]:
     if sample.startswith("#!") and re.match(r"#!.*\b(ba|z|k|da)?sh\b", sample):
         formats.add("shell")
     return frozenset(formats)
+
+
+def _path_view(path: str) -> tuple[str, tuple[str, ...], str, list[str]]:
+    """`PurePosixPath(path)`'s as_posix(), parts, name and suffixes; a plain relative path
+    (no leading, trailing or doubled slash, no `.` part: what diffs name) is split as it is,
+    which is what pathlib would give, without building the object."""
+    plain = (
+        path
+        and path[0] != "/"
+        and path[-1] != "/"
+        and "//" not in path
+        and "/./" not in path
+        and not path.startswith("./")
+        and not path.endswith("/.")
+        and path != "."
+    )
+    if not plain:
+        p = PurePosixPath(path)
+        return p.as_posix(), p.parts, p.name, p.suffixes
+    parts = tuple(path.split("/"))
+    name = parts[-1]
+    suffixes = [] if name.endswith(".") else ["." + s for s in name.lstrip(".").split(".")[1:]]
+    return path, parts, name, suffixes
 
 
 def _migration_formats(parts: list[str], name: str, suffix: str) -> set[str]:

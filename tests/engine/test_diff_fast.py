@@ -204,3 +204,26 @@ def test_a_bad_byte_in_a_file_rules_read_names_it() -> None:
     data += b"diff --git a/x.tf b/x.tf\n--- a/x.tf\n+++ b/x.tf\n@@ -1 +1 @@\n-a\n+\xe9\n"
     with pytest.raises(InputError, match=r"invalid byte at line 24, in x\.tf\)"):
         diff.decode(data, "x")
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=list("ab./_-A. "), max_size=14))
+@example("")
+@example(".")
+@example("./a")
+@example("a/.")
+@example("//a/b")
+@example("a//b/")
+@example(".bashrc")
+@example("x.tar.gz")
+@example("name.")
+def test_paths_are_read_as_pathlib_reads_them(path: str) -> None:
+    from pathlib import PurePosixPath
+
+    from changerisk.formats import _path_view
+
+    p = PurePosixPath(path)
+    assert _path_view(path) == (p.as_posix(), p.parts, p.name, p.suffixes)
