@@ -13,7 +13,8 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
 from changerisk.errors import GitError, GitMissing
 from changerisk.model import Commit
@@ -303,6 +304,30 @@ def blobs_present(root: str, blobs: Sequence[str]) -> set[str]:
     if len(answers) != len(wanted):
         return set(wanted)
     return {blob for blob, answer in zip(wanted, answers, strict=True) if " blob " in answer}
+
+
+def blobs_present_later(root: str, blobs: Sequence[str]) -> Callable[[], set[str]]:
+    """`blobs_present` started in the background, so that git looks the blobs up while the
+    caller reads the diff; the function returned waits for the answer (or the error)."""
+    outcome: list[set[str] | BaseException] = []
+
+    def ask() -> None:
+        try:
+            outcome.append(blobs_present(root, blobs))
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=ask, name="changerisk-blobs", daemon=True)
+    worker.start()
+
+    def answer() -> set[str]:
+        worker.join()
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    return answer
 
 
 def read_blob(root: str, blob: str) -> bytes | None:

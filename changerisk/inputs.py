@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -15,6 +16,8 @@ from changerisk.formats import SAMPLE_CHARS, detect_formats
 from changerisk.model import ChangeSet, Commit, FileChange, Status, TextLoader
 
 MAX_INPUT_BYTES = 512 * 1024 * 1024
+# Every blob id of an `index` line, in the bytes (the parsed ids are among them)
+_INDEX_IDS = re.compile(rb"^index ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)", re.MULTILINE)
 
 
 def from_diff_file(path: str, root: str | None = None) -> ChangeSet:
@@ -33,10 +36,18 @@ def from_diff_bytes(data: bytes, origin: str, source: str, root: str | None = No
     """A change from diff bytes; inside a repository, full texts come from its blobs."""
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"{origin}: larger than {MAX_INPUT_BYTES // 2**20} MiB")
+    asked: list[str] = []
+    present_later = None
+    if root is not None:  # git looks up the blobs of the index lines while the diff is read
+        asked = [i.decode() for pair in _INDEX_IDS.findall(data) for i in pair if i.strip(b"0")]
+        present_later = git.blobs_present_later(root, asked)
     files = parse_diff(data, origin=origin)
-    if root is not None:
+    if root is not None and present_later is not None:
         ids = [b for c in files for b in (c.old_blob, c.new_blob) if b and set(b) != {"0"}]
-        present = git.blobs_present(root, ids)
+        present = present_later()
+        unasked = set(ids) - set(asked)  # (none: each id read is on an index line)
+        if unasked:
+            present = present | git.blobs_present(root, sorted(unasked))
         for change in files:
             _attach_blob_loaders(change, root, worktree=False, present=present)
             _refine_formats(change)
