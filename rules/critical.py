@@ -225,12 +225,12 @@ class CriticalAreaChanged(Rule):
         configured = tuple(p for cp in self.settings.critical_paths for p in cp.patterns)
         for change in changeset.files:
             paths = [p for p in (change.new_path, change.old_path) if p]
+            if not any(path_matches(p, _ANY_AREA) for p in paths):
+                continue  # most files: one match against every area's patterns at once
             if change.formats & _PROSE or any(path_matches(p, quiet) for p in paths):
                 continue
             if configured and any(path_matches(p, configured) for p in paths):
                 continue  # CRIT101 reports it, as the team configured
-            if not any(path_matches(p, _ANY_AREA) for p in paths):
-                continue  # most files: one match against every area's patterns at once
             for what, severity, patterns in _AREAS:
                 if any(path_matches(p, patterns) for p in paths):
                     line, side = change.first_changed_line()

@@ -618,10 +618,10 @@ def _file_events(change: FileChange, removed_fields: Callable[[], dict[str, str]
         return []
 
     def build() -> list[Event]:
-        text = change.new_text() or ""
         if "django-migration" in formats or "alembic-migration" in formats:
             from changerisk.parsers.python import calls as python_calls
 
+            text = change.new_text() or ""
             calls = python_calls(text)
             if _SQUASHED.search(text):
                 return []  # a squashed migration runs only where its originals never ran
@@ -631,12 +631,12 @@ def _file_events(change: FileChange, removed_fields: Callable[[], dict[str, str]
         if "rails-migration" in formats:
             from changerisk.parsers.ruby import calls as ruby_calls
 
-            return list(_rails(change, ruby_calls(text)))
+            return list(_rails(change, ruby_calls(change.new_text() or "")))
         parts = {p.lower() for p in PurePosixPath(path).parts[:-1]}
         if formats & {"javascript", "typescript"} and parts & _JS_MIGRATION_PARTS:
             from changerisk.parsers.javascript import calls as js_calls
 
-            return list(_javascript(change, js_calls(text, path)))
+            return list(_javascript(change, js_calls(change.new_text() or "", path)))
         return []
 
     return change.cached("migrations:events", build)

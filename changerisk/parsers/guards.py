@@ -201,7 +201,10 @@ _ASSIGNED = (
 def _fold(text: str) -> str:
     """`text` lowercased so that what a case-insensitive pattern matches holds the lowercase
     word: `re.I` also matches `i` to `İ` and `ı`, and `s` to `ſ`."""
-    return text.lower().replace("\u0307", "").replace("\u0131", "i").replace("\u017f", "s")
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    return lowered.replace("\u0307", "").replace("\u0131", "i").replace("\u017f", "s")
 
 
 def may_guard(text: str, language: str = "") -> bool:
