@@ -31,7 +31,7 @@ def decode(data: bytes, origin: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = _decode_by_file(data, origin)
-    if "\x00" in text:
+    if b"\x00" in data and "\x00" in text:  # (a NUL in the text is one in the bytes)
         text = _binary_by_file(text, data, origin)
     return text.removeprefix("\ufeff")
 

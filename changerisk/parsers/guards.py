@@ -213,12 +213,26 @@ def may_guard(text: str, language: str = "") -> bool:
     syntax = _GUARD_SYNTAX.get(language)
     if syntax is not None and not any(mark in text for mark in syntax):
         return False
-    return _GUARD_WORDS.search(text.lower()) is not None
+    return _search_words(_GUARD_WORDS, text.lower())
 
 
 def may_mark(text: str) -> bool:
     """False when `surface(text)` can have no marker: the text holds no word a marker needs."""
-    return _MARKER_WORDS.search(_fold(text)) is not None
+    return _search_words(_MARKER_WORDS, _fold(text))
+
+
+def _search_words(words: re.Pattern[str], text: str) -> bool:
+    """Whether `text` holds one of `words` (an alternation of plain words): RE2 looks for
+    all of them in one pass, Python's engine tries each word at each place."""
+    linear = _linear(words.pattern)
+    return (linear or words).search(text) is not None
+
+
+@cache
+def _linear(pattern: str) -> Any:
+    from changerisk.paths import linear_regex
+
+    return linear_regex(pattern)
 
 
 def _python_nodes(text: str) -> tuple[bool, bool]:
