@@ -16,8 +16,9 @@ from changerisk.formats import SAMPLE_CHARS, detect_formats
 from changerisk.model import ChangeSet, Commit, FileChange, Status, TextLoader
 
 MAX_INPUT_BYTES = 512 * 1024 * 1024
-# Every blob id of an `index` line, in the bytes (the parsed ids are among them)
-_INDEX_IDS = re.compile(rb"^index ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)", re.MULTILINE)
+# Every blob id of an `index` line, in the bytes (the parsed ids are among them); a newline
+# leads the pattern, which is found much faster than a line start
+_INDEX_IDS = re.compile(rb"\nindex ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)")
 
 
 def from_diff_file(path: str, root: str | None = None) -> ChangeSet:
@@ -39,7 +40,8 @@ def from_diff_bytes(data: bytes, origin: str, source: str, root: str | None = No
     asked: list[str] = []
     present_later = None
     if root is not None:  # git looks up the blobs of the index lines while the diff is read
-        asked = [i.decode() for pair in _INDEX_IDS.findall(data) for i in pair if i.strip(b"0")]
+        pairs = _INDEX_IDS.findall(b"\n" + data)  # (the first line too)
+        asked = [i.decode() for pair in pairs for i in pair if i.strip(b"0")]
         present_later = git.blobs_present_later(root, asked)
     files = parse_diff(data, origin=origin)
     if root is not None and present_later is not None:
