@@ -114,7 +114,7 @@ def _of_kind(lines: tuple[Line, ...], kind: str) -> Iterator[Line]:
     return compress(lines, map(kind.__eq__, map(_KIND, lines)))
 
 
-_OLD_NO, _NEW_NO = itemgetter(2), itemgetter(3)
+_TEXT, _OLD_NO, _NEW_NO = itemgetter(1), itemgetter(2), itemgetter(3)
 _NO_NUMBER: frozenset[None] = frozenset({None})
 TextLoader = Callable[[], "str | None"]
 T = TypeVar("T")
@@ -150,6 +150,17 @@ class FileChange:
     @cached_property
     def removed_lines(self) -> tuple[Line, ...]:
         return tuple(chain.from_iterable(_of_kind(hunk.lines, "-") for hunk in self.hunks))
+
+    @cached_property
+    def added_text(self) -> str:
+        """The added lines' texts, one a line: to look for a word before reading line by
+        line (a word without a newline is here exactly when some added line holds it)."""
+        return "\n".join(map(_TEXT, self.added_lines))
+
+    @cached_property
+    def removed_text(self) -> str:
+        """The removed lines' texts, one a line."""
+        return "\n".join(map(_TEXT, self.removed_lines))
 
     @cached_property
     def added_line_numbers(self) -> frozenset[int]:

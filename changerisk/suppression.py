@@ -75,7 +75,7 @@ def added_suppressions(change: FileChange) -> Iterator[Suppression]:
 
 
 def _added(change: FileChange) -> Iterator[Suppression]:
-    if "changerisk:" not in "\n".join(line.text for line in change.added_lines):
+    if "changerisk:" not in change.added_text:
         return  # what `PATTERN` needs: most files hold none
     for line in change.added_lines:
         if line.new_no is not None:

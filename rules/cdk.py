@@ -156,7 +156,7 @@ class RemovalPolicyDestroy(Rule):
     formats = FORMATS
 
     def check(self, change: FileChange) -> Iterator[Finding]:
-        if "DESTROY" not in _added_text(change):
+        if "DESTROY" not in change.added_text:
             return
         sides = _sources(change)
         if sides is None:
@@ -295,7 +295,7 @@ class AutoDeleteObjects(Rule):
     formats = FORMATS
 
     def check(self, change: FileChange) -> Iterator[Finding]:
-        if not _AUTO_DELETE.search(_added_text(change)):
+        if not _AUTO_DELETE.search(change.added_text):
             return
         sides = _sources(change)
         if sides is None:
@@ -445,18 +445,13 @@ class ConstructIdChanged(Rule):
 
 def _may_rename(change: FileChange) -> bool:
     """Whether a removed line holds a string literal (a construct ID can only change so)."""
-    removed = "\n".join(line.text for line in change.removed_lines)
-    return _LITERAL.search(removed) is not None
+    return _LITERAL.search(change.removed_text) is not None
 
 
 # Neither pattern matches a newline: searched in the lines joined, each finds what it would
 # find in some line alone.
 _AUTO_DELETE = re.compile(r"auto_?[dD]elete_?[oOiI]|empty_?[oO]n_?[dD]elete")
 _LITERAL = re.compile(r"[\"'`][\w.-]+[\"'`]")
-
-
-def _added_text(change: FileChange) -> str:
-    return "\n".join(line.text for line in change.added_lines)
 
 
 def _successor(

@@ -162,7 +162,7 @@ def _tls_hits(change: FileChange) -> Iterator[tuple[int, str]]:
         yield from _python_tls(change)
     # The patterns whose words some added line holds (the environment names are such words
     # too): a file whose added lines hold none (most) is not read line by line.
-    lowered_text = "\n".join(line.text for line in change.added_lines).lower()
+    lowered_text = change.added_text.lower()
     patterns = [
         p for p in _TLS if language in p.languages and any(w in lowered_text for w in p.words)
     ]
@@ -339,12 +339,12 @@ def _paired(
     """Added lines matching one pattern with the other within a few lines. `words` are a word
     each pattern's matches hold (lower case): without both in the file, and one on an added
     line, nothing can match."""
+    added = change.added_text.lower()
+    if not any(word in added for word in words):
+        return
     text = change.new_text() or ""
     lowered = text.lower()
     if not all(word in lowered for word in words):
-        return
-    added = "\n".join(line.text for line in change.added_lines).lower()
-    if not any(word in added for word in words):
         return
     lines = text.splitlines()
 

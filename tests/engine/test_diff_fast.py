@@ -55,6 +55,8 @@ def assert_same(text: str) -> bool:
         assert all(h.side_texts is None for h in plain.hunks)
         for side in ("old", "new"):
             assert reconstruct(quick.hunks, side) == reconstruct(plain.hunks, side)
+        assert quick.added_text == "\n".join(line.text for line in plain.added_lines)
+        assert quick.removed_text == "\n".join(line.text for line in plain.removed_lines)
     return True
 
 
