@@ -27,13 +27,42 @@ def run_rules(changeset: ChangeSet, rules: Sequence[type[Rule]], config: Config)
     per_file = [r for r in instances if r.scope == "file"]
     whole = [r for r in instances if r.scope == "changeset"]
     findings: list[Finding] = []
+    wanting = _Wanting(per_file)
     for change in changeset.files:
-        for rule in per_file:
-            if rule.wants(change):
-                findings.extend(_guarded(rule, change.path, partial(rule.check, change)))
+        for rule in wanting.rules_for(change):
+            findings.extend(_guarded(rule, change.path, partial(rule.check, change)))
     for rule in whole:
         findings.extend(_guarded(rule, "the change", partial(rule.check_changeset, changeset)))
     return findings
+
+
+class _Wanting:
+    """Which per-file rules want a file, in their order: `Rule.wants` asked only of rules
+    that override it; the others are looked up by the file's formats (a large change has
+    thousands of files and dozens of rules, most wanting none of them)."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = rules
+        self.own: list[int] = []  # rules with their own `wants`
+        self.any_text: list[int] = []  # no formats: every text file
+        self.by_format: dict[str, list[int]] = {}
+        for index, rule in enumerate(rules):
+            if type(rule).wants is not Rule.wants:
+                self.own.append(index)
+            elif not rule.formats:
+                self.any_text.append(index)
+            else:
+                for name in rule.formats:
+                    self.by_format.setdefault(name, []).append(index)
+
+    def rules_for(self, change: FileChange) -> list[Rule]:
+        chosen = set(self.own)
+        if not change.is_binary:
+            chosen.update(self.any_text)
+        for name in change.formats:
+            chosen.update(self.by_format.get(name, ()))
+        rules = (self.rules[index] for index in sorted(chosen))
+        return [rule for rule in rules if rule.wants(change)] if self.own else list(rules)
 
 
 def _guarded(rule: Rule, where: str, call: Callable[[], Iterable[Finding]]) -> list[Finding]:
