@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from changerisk.paths import is_plain
+
 _BY_SUFFIX = {
     ".tf": "terraform",
     ".tofu": "terraform",
@@ -124,20 +126,9 @@ def detect_formats(path: str, sample: str = "") -> frozenset[str]:
 
 
 def _path_view(path: str) -> tuple[str, tuple[str, ...], str, list[str]]:
-    """`PurePosixPath(path)`'s as_posix(), parts, name and suffixes; a plain relative path
-    (no leading, trailing or doubled slash, no `.` part: what diffs name) is split as it is,
-    which is what pathlib would give, without building the object."""
-    plain = (
-        path
-        and path[0] != "/"
-        and path[-1] != "/"
-        and "//" not in path
-        and "/./" not in path
-        and not path.startswith("./")
-        and not path.endswith("/.")
-        and path != "."
-    )
-    if not plain:
+    """`PurePosixPath(path)`'s as_posix(), parts, name and suffixes; a plain path (what diffs
+    name) is split as it is, which is what pathlib would give, without building the object."""
+    if not is_plain(path):
         p = PurePosixPath(path)
         return p.as_posix(), p.parts, p.name, p.suffixes
     parts = tuple(path.split("/"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import PurePosixPath
 from typing import Any
 
 
@@ -39,6 +40,32 @@ def linear_regex(pattern: str) -> Any | None:
         return re2.compile(_END_OF_TEXT.sub(r"\1\\z", pattern), options)
     except re2.error:
         return None
+
+
+def is_plain(path: str) -> bool:
+    """A relative path without leading, trailing or doubled slashes and without `.` parts
+    (what diffs name): pathlib splits it at its slashes, as it is."""
+    return bool(
+        path
+        and path[0] != "/"
+        and path[-1] != "/"
+        and "//" not in path
+        and "/./" not in path
+        and not path.startswith("./")
+        and not path.endswith("/.")
+        and path != "."
+    )
+
+
+def path_parts(path: str) -> tuple[str, ...]:
+    """`PurePosixPath(path).parts`, without building the object for a plain path (a large
+    change asks for thousands)."""
+    return tuple(path.split("/")) if is_plain(path) else PurePosixPath(path).parts
+
+
+def path_name(path: str) -> str:
+    """`PurePosixPath(path).name`, without building the object for a plain path."""
+    return path.rsplit("/", 1)[-1] if is_plain(path) else PurePosixPath(path).name
 
 
 def matches_any(path: str, patterns: Iterable[str]) -> bool:

@@ -22,6 +22,7 @@ from changerisk.model import (
     Status,
 )
 from changerisk.paths import matches_any as path_matches
+from changerisk.paths import path_name, path_parts
 from changerisk.suppression import Suppression, added_suppressions
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "Suppression",
     "added_suppressions",
     "path_matches",
+    "path_name",
+    "path_parts",
 ]
 
 

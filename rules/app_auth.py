@@ -46,6 +46,8 @@ _PUBLIC_NAME = re.compile(
 def surfaces(change: FileChange) -> tuple[Surface, Surface] | None:
     """The auth surface of both sides of a source file, parsed once per run (a side that
     could give these rules nothing is left empty)."""
+    if change.new_path is None:
+        return None  # a deleted file: every rule here reads the new side
     if _TEST_PATH.search(change.path) or _VENDORED.search(change.path) or change.is_binary:
         return None
     language = language_of(change.path, change.formats)

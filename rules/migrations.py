@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from pathlib import PurePosixPath
 from typing import ClassVar
 
 from changerisk.parsers import sql as sqlp
@@ -29,6 +28,7 @@ from changerisk.rule import (
     Rule,
     Severity,
     Status,
+    path_parts,
 )
 
 from .sql import data_loss, is_quiet_path, is_temporary_name, touched
@@ -632,7 +632,7 @@ def _file_events(change: FileChange, removed_fields: Callable[[], dict[str, str]
             from changerisk.parsers.ruby import calls as ruby_calls
 
             return list(_rails(change, ruby_calls(change.new_text() or "")))
-        parts = {p.lower() for p in PurePosixPath(path).parts[:-1]}
+        parts = {p.lower() for p in path_parts(path)[:-1]}
         if formats & {"javascript", "typescript"} and parts & _JS_MIGRATION_PARTS:
             from changerisk.parsers.javascript import calls as js_calls
 

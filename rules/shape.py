@@ -24,6 +24,8 @@ from changerisk.rule import (
     Severity,
     Status,
     path_matches,
+    path_name,
+    path_parts,
 )
 
 LOCKFILES = frozenset(
@@ -86,7 +88,7 @@ def _option(rule: Rule, key: str) -> int:
 
 def discounted(change: FileChange) -> bool:
     """Lock files, generated and vendored files: their size is not review effort."""
-    name = PurePosixPath(change.path).name.lower()
+    name = path_name(change.path).lower()
     return name in LOCKFILES or path_matches(change.path, GENERATED)
 
 
@@ -104,7 +106,7 @@ def _size(change: FileChange) -> int:
 
 
 def _component(path: str) -> str:
-    parts = PurePosixPath(path).parts
+    parts = path_parts(path)
     return parts[0] if len(parts) > 1 else "."
 
 

@@ -24,6 +24,8 @@ from changerisk.rule import (
     Rule,
     Severity,
     Status,
+    path_name,
+    path_parts,
 )
 
 _SUFFIXES = (".sql", ".pgsql", ".psql")
@@ -65,15 +67,13 @@ def is_sql_path(path: str) -> bool:
 
 def is_quiet_path(path: str) -> bool:
     """Tests, fixtures, seeds, examples and docs: SQL there does not run on production."""
-    p = PurePosixPath(path)
-    parts = {part.lower() for part in p.parts[:-1]}
-    return bool(parts & _QUIET_PARTS) or bool(_QUIET_NAME.search(p.name))
+    parts = {part.lower() for part in path_parts(path)[:-1]}
+    return bool(parts & _QUIET_PARTS) or bool(_QUIET_NAME.search(path_name(path)))
 
 
 def is_down_path(path: str) -> bool:
-    p = PurePosixPath(path)
-    parts = {part.lower() for part in p.parts[:-1]}
-    return bool(parts & _DOWN_PARTS) or bool(_DOWN_NAME.search(p.name))
+    parts = {part.lower() for part in path_parts(path)[:-1]}
+    return bool(parts & _DOWN_PARTS) or bool(_DOWN_NAME.search(path_name(path)))
 
 
 def is_temporary_name(name: str) -> bool:

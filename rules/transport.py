@@ -13,9 +13,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
-from changerisk.rule import Category, FileChange, Finding, Hunk, Line, Rule, Severity, Status
+from changerisk.rule import (
+    Category,
+    FileChange,
+    Finding,
+    Hunk,
+    Line,
+    Rule,
+    Severity,
+    Status,
+    path_parts,
+)
 
 _TEST_DIRS = frozenset(
     {"test", "tests", "testing", "spec", "specs", "__tests__", "__mocks__", "fixtures", "testdata"}
@@ -29,7 +38,7 @@ _SLASH_COMMENT = re.compile(r"//.*$|/\*.*?\*/")
 
 
 def is_test_path(path: str) -> bool:
-    parts = PurePosixPath(path).parts
+    parts = path_parts(path)
     return any(p.lower() in _TEST_DIRS for p in parts[:-1]) or bool(
         _TEST_NAME.search(parts[-1] if parts else "")
     )

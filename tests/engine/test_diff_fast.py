@@ -226,6 +226,8 @@ def test_paths_are_read_as_pathlib_reads_them(path: str) -> None:
     from pathlib import PurePosixPath
 
     from changerisk.formats import _path_view
+    from changerisk.paths import path_name, path_parts
 
     p = PurePosixPath(path)
     assert _path_view(path) == (p.as_posix(), p.parts, p.name, p.suffixes)
+    assert (path_parts(path), path_name(path)) == (p.parts, p.name)
