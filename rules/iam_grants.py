@@ -323,7 +323,7 @@ class AdminGrant(Rule):
     def _cdk(self, change: FileChange) -> Iterator[Finding]:
         """`ManagedPolicy.fromAwsManagedPolicyName("AdministratorAccess")` added in CDK code."""
         text = change.new_text() or ""
-        if not change.added_lines or not is_cdk(text) or "anagedPolicy" not in text:
+        if not change.added_lines or "anagedPolicy" not in text or not is_cdk(text):
             return
         policies = table()["admin_policies"]
         old = {line.strip() for line in (change.old_text() or "").splitlines()}
