@@ -570,8 +570,9 @@ def _build_file(
     if source is None and target is None and names:  # "new" and "deleted" both: keep a path
         source, target = names
     is_binary = binary_file or "GIT binary patch" in info
-    old_mode = _first(_OLD_MODE, info)
-    new_mode = _first(_NEW_MODE, info)
+    moded = "mode " in info  # what both mode patterns need
+    old_mode = _first(_OLD_MODE, info) if moded else None
+    new_mode = _first(_NEW_MODE, info) if moded else None
     status = _status(info, is_added, is_deleted, is_binary, hunks, old_mode, new_mode)
     index = _INDEX.search(info)
     path = target or source or ""
