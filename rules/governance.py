@@ -445,6 +445,12 @@ def _ruleset_rules(root: YNode) -> dict[str, YNode]:
     return out
 
 
+def _may_be_ruleset(text: str) -> bool:
+    """Whether `text` can hold a ruleset's `enforcement` key: as written, or spelled with an
+    escape (which needs a backslash)."""
+    return "enforcement" in text or "\\" in text
+
+
 def is_ruleset(root: YNode) -> bool:
     """A repository ruleset as GitHub exports it: `enforcement` and a `rules` list."""
     return (
@@ -575,6 +581,8 @@ class BranchProtectionWeakened(Rule):
         )
         if not is_settings and "json" not in change.formats:
             return
+        if not is_settings and not _may_be_ruleset(change.old_text() or ""):
+            return  # most JSON files: no `enforcement` key, not worth parsing
         old_roots = [r for r in stream_of(change, "old").roots if r.kind == "map"]
         new_roots = [r for r in stream_of(change, "new").roots if r.kind == "map"]
         if len(old_roots) != 1:

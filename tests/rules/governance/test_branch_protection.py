@@ -130,3 +130,15 @@ def test_ruleset_tightened_is_quiet() -> None:
     stricter = json.loads(old)
     stricter["rules"][2]["parameters"]["required_approving_review_count"] = 3
     assert check(".github/rulesets/main.json", old, json.dumps(stricter, indent=2)) == set()
+
+
+def test_a_ruleset_whose_key_is_spelled_with_an_escape_is_still_read() -> None:
+    """JSON files are parsed only when their old text can hold `enforcement`: written out, or
+    with an escape (`\\u0065nforcement` is the same key)."""
+    old = json.dumps(RULESET, indent=2).replace('"enforcement"', '"\\u0065nforcement"')
+    assert '"enforcement"' not in old
+    disabled = old.replace('"active"', '"disabled"')
+    assert {msg for *_, msg in check(".github/rulesets/main.json", old, disabled)} == {
+        "ruleset main: enforcement disabled, none of its rules block anything"
+    }
+    assert check("package.json", '{"name": "x"}\n', '{"name": "y"}\n') == set()
