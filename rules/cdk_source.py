@@ -85,6 +85,8 @@ _CDK_WORDS = (
 def is_cdk(text: str) -> bool:
     """Whether a source file is (likely) CDK app code (asked by several rules of each file's
     same text: answered once)."""
+    if "cdk" not in text and "emoval" not in text:
+        return False  # what every word below holds: two scans of most texts instead of nine
     return any(word in text for word in _CDK_WORDS) and bool(_CDK_HINT.search(text))
 
 

@@ -541,3 +541,10 @@ def test_joined_lines_find_what_some_line_finds(lines: list[str]) -> None:
     for pattern in (cdk._AUTO_DELETE, cdk._LITERAL):
         joined = pattern.search("\n".join(lines)) is not None
         assert joined == any(pattern.search(line) for line in lines)
+
+
+def test_every_cdk_word_holds_cdk_or_emoval() -> None:
+    """`is_cdk` looks for `cdk` and `emoval` first: each word it needs holds one of them."""
+    from changerisk.rules import cdk_source
+
+    assert all("cdk" in w or "emoval" in w for w in cdk_source._CDK_WORDS)
