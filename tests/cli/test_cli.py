@@ -150,6 +150,27 @@ def test_json_report_shape(workdir: Path, run_cli) -> None:
     assert "destroys aws_db_instance.main" in finding["message"]
 
 
+def test_the_cycle_collector_waits_during_a_check_and_only_then(
+    workdir: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from changerisk import api
+
+    seen: list[bool] = []
+    check = api.check
+    monkeypatch.setattr(api, "check", lambda *a, **k: seen.append(gc.isenabled()) or check(*a, **k))
+    assert gc.isenabled()
+    assert run_cli("check", write(workdir, "c.diff", DROP_DB), "--fail-on", "none").code == 0
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a caller that turned it off keeps it off
+    try:
+        run_cli("check", write(workdir, "c.diff", DROP_DB), "--fail-on", "none")
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_no_findings_report(workdir: Path, run_cli) -> None:
     result = run_cli("check", write(workdir, "c.diff", NOTHING), "--format", "json")
     assert result.code == 0
