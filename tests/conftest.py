@@ -47,6 +47,17 @@ class GitRepo:
         self.git("commit", "-q", "--allow-empty", "-m", message)
         return self.git("rev-parse", "HEAD").strip()
 
+    def stage_change(self, old: dict[str, str], new: dict[str, str | None]) -> None:
+        """Commit `old`, then write `new` (None deletes a file) and stage it all: new files
+        are part of the change."""
+        self.commit(files=old)
+        for path, text in new.items():
+            if text is None:
+                self.remove(path)
+            else:
+                self.write(path, text)
+        self.git("add", "-A")
+
 
 @pytest.fixture
 def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -129,13 +140,7 @@ def ans(git_repo: Any, run_cli: Any) -> Any:
     findings of `changerisk check`, sorted."""
 
     def run(old: dict[str, str], new: dict[str, str | None], select: str = "ANS") -> list[Hit]:
-        git_repo.commit(files=old)
-        for path, text in new.items():
-            if text is None:
-                git_repo.remove(path)
-            else:
-                git_repo.write(path, text)
-        git_repo.git("add", "-A")
+        git_repo.stage_change(old, new)
         result = run_cli("check", "--select", select, "--format", "json")
         assert result.code in (0, 1), result.err
         hits = (

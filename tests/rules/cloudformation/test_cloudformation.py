@@ -90,13 +90,7 @@ def check(git_repo: Any, run_cli: Any) -> Any:
     def run(
         old: dict[str, str], new: dict[str, str | None], select: str = "CFN"
     ) -> list[tuple[str, str, int, str, str]]:
-        git_repo.commit(files=old)
-        for path, text in new.items():
-            if text is None:
-                git_repo.remove(path)
-            else:
-                git_repo.write(path, text)
-        git_repo.git("add", "-A")
+        git_repo.stage_change(old, new)
         result = run_cli("check", "--select", select, "--format", "json")
         assert result.code in (0, 1), result.err
         return sorted(

@@ -53,13 +53,7 @@ def check(
     new: dict[str, str | None],
     select: str = "K8S",
 ) -> list[tuple[str, str, int, str]]:
-    git_repo.commit(files=old)
-    for path, text in new.items():
-        if text is None:
-            git_repo.remove(path)
-        else:
-            git_repo.write(path, text)
-    git_repo.git("add", "-A")  # new files are part of the change
+    git_repo.stage_change(old, new)
     result = run_cli("check", "--select", select, "--format", "json")
     assert result.code in (0, 1), result.err
     return sorted(
