@@ -60,9 +60,7 @@ def _binary_by_file(text: str, data: bytes, origin: str) -> str:
             not part.startswith("diff --git ")
             or header is None
             or "\x00" in part[: header.start()]
-            or not path
-            or "." not in path.rsplit("/", 1)[-1]
-            or detect_formats(path)
+            or _rules_may_read(path)
         ):
             line = text.count("\n", 0, at) + 1
             raise InputError(
@@ -105,6 +103,13 @@ def _decode_by_file(data: bytes, origin: str) -> str:
 _BLOCK = 1 << 20
 
 
+def _rules_may_read(path: str) -> bool:
+    """Whether a rule may read the file at `path`: a detected format, or a name that gives
+    no format to judge by (no path, no extension). Only other files' bytes are taken as they
+    come (Latin-1, binary); what rules would read is never guessed at."""
+    return not path or "." not in path.rsplit("/", 1)[-1] or bool(detect_formats(path))
+
+
 def _decode_part(data: bytes, begin: int, end: int, origin: str) -> str:
     part = data[begin:end]
     try:
@@ -112,8 +117,7 @@ def _decode_part(data: bytes, begin: int, end: int, origin: str) -> str:
     except UnicodeDecodeError as exc:
         bad = begin + exc.start
     where = _in_file(data, bad, begin)
-    path = where.removeprefix(", in ")
-    if not path or "." not in path.rsplit("/", 1)[-1] or detect_formats(path):
+    if _rules_may_read(where.removeprefix(", in ")):
         line = data.count(b"\n", 0, bad) + 1
         raise InputError(f"{origin}: not UTF-8 text (invalid byte at line {line}{where})")
     return part.decode("latin-1")
