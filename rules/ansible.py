@@ -35,15 +35,15 @@ def table() -> dict[str, Any]:
     return {name: entry for entry in data["modules"] for name in entry["modules"]}
 
 
-def tasks_of(change: FileChange, side: str = "new") -> list[Task]:
+def tasks_of(change: FileChange, side: str = "new") -> tuple[Task, ...]:
     """Every task of one side of an Ansible file, read once per run."""
 
-    def build() -> list[Task]:
+    def build() -> tuple[Task, ...]:
         path = change.new_path if side == "new" else change.old_path
         if change.is_binary or path is None:
-            return []
+            return ()
         text = change.old_text() if side == "old" else change.new_text()
-        return tasks_in(text) if text else []
+        return tasks_in(text) if text else ()
 
     return change.cached(f"ansible-tasks:{side}", build)
 

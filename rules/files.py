@@ -61,8 +61,8 @@ def rm_wipe(command: Command, variables: Variables) -> Wipe | None:
         elif target in _HERE:
             said = "deletes everything in the working directory, wherever that is when it runs"
             found.append(Wipe(f"runs {program} on {target}: {said}", Severity.MEDIUM, kind="here"))
-        elif target.startswith("/") and data_directory(target.rstrip("*")) is not None:
-            said = f"deletes the data of {data_directory(target.rstrip('*'))}"
+        elif target.startswith("/") and (service := data_directory(target.rstrip("*"))):
+            said = f"deletes the data of {service}"
             found.append(Wipe(f"runs {program} on {target}: {said}", Severity.HIGH, kind="data"))
         else:
             path = _empty_variable_path(target, variables)

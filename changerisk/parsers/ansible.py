@@ -14,6 +14,7 @@ import re
 import shlex
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from changerisk.parsers.yamldoc import YNode, parse_stream
 
@@ -210,21 +211,24 @@ def written(task: Task, node: YNode) -> str:
     return str(plain)
 
 
-def tasks_in(text: str) -> list[Task]:
-    """Every task of an Ansible file's text, in file order; [] if it does not parse."""
-    found: list[Task] = []
-    for root in parse_stream(text, mask=False).roots:
-        if root.kind == "seq":
-            found.extend(_walk(root.items))
-    return found
+@lru_cache(maxsize=8)
+def _lists(text: str) -> tuple[YNode, ...]:
+    """The top-level lists of an Ansible file's text, parsed once for the shell rules' scripts
+    and units and for the Ansible rules, which each start from the text."""
+    return tuple(root for root in parse_stream(text, mask=False).roots if root.kind == "seq")
+
+
+@lru_cache(maxsize=8)
+def tasks_in(text: str) -> tuple[Task, ...]:
+    """Every task of an Ansible file's text, in file order; () if it does not parse."""
+    return tuple(task for root in _lists(text) for task in _walk(root.items))
 
 
 def plays_in(text: str) -> list[tuple[int, int]]:
     """The first and last line of each play of a playbook (none in a task file)."""
     return [
         (item.line, max(item.line, item.end_line))
-        for root in parse_stream(text, mask=False).roots
-        if root.kind == "seq"
+        for root in _lists(text)
         for item in root.items
         if item.kind == "map" and item.get("hosts") is not None
     ]
