@@ -13,6 +13,16 @@ from changerisk.errors import GitMissing
 from changerisk.inputs import from_diff_bytes
 
 
+def _edited_notes(git_repo: Any) -> tuple[str, bytes]:
+    """A committed 29-line file with one line edited in the work tree: its old text and the
+    `git diff` of the edit."""
+    old = "".join(f"line {i}\n" for i in range(1, 30))
+    git_repo.commit(files={"notes.txt": old})
+    git_repo.write("notes.txt", old.replace("line 15\n", "line fifteen\n"))
+    diff = subprocess.run(["git", "diff"], cwd=git_repo.path, capture_output=True, check=True)
+    return old, diff.stdout
+
+
 def test_blobs_present_in_one_call(git_repo: Any) -> None:
     git_repo.commit(files={"app.tf": 'resource "aws_s3_bucket" "b" {}\n'})
     sha = git_repo.git("rev-parse", "HEAD:app.tf").strip()
@@ -23,12 +33,7 @@ def test_blobs_present_in_one_call(git_repo: Any) -> None:
 
 def test_a_diff_from_elsewhere_is_read_from_its_hunks(git_repo: Any) -> None:
     """Blob ids this repository has give full texts; others fall back to the hunks."""
-    old = "".join(f"line {i}\n" for i in range(1, 30))
-    git_repo.commit(files={"notes.txt": old})
-    git_repo.write("notes.txt", old.replace("line 15\n", "line fifteen\n"))
-    here = subprocess.run(
-        ["git", "diff"], cwd=git_repo.path, capture_output=True, check=True
-    ).stdout
+    old, here = _edited_notes(git_repo)
     elsewhere = here.replace(b"index ", b"index 1111111..2222222 100644\n#", 1)
     elsewhere = b"\n".join(line for line in elsewhere.split(b"\n") if not line.startswith(b"#"))
     root = str(git_repo.path)
@@ -42,12 +47,7 @@ def test_a_diff_from_elsewhere_is_read_from_its_hunks(git_repo: Any) -> None:
 def test_blobs_are_looked_up_while_the_diff_is_read(git_repo: Any, monkeypatch: Any) -> None:
     """The lookup starts in the background on the index lines' ids; an id the diff reader
     finds that no index line gave (none does today) is still asked, then."""
-    old = "".join(f"line {i}\n" for i in range(1, 30))
-    git_repo.commit(files={"notes.txt": old})
-    git_repo.write("notes.txt", old.replace("line 15\n", "line fifteen\n"))
-    here = subprocess.run(
-        ["git", "diff"], cwd=git_repo.path, capture_output=True, check=True
-    ).stdout
+    old, here = _edited_notes(git_repo)
     root = str(git_repo.path)
     asked: list[list[str]] = []
     later = git.blobs_present_later
