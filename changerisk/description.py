@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.signoff import Section
 
@@ -27,8 +27,7 @@ def _norm(text: str) -> str:
     return " ".join(_WORDS.split(text.lower())).strip()
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     title: str
     body: str
     is_heading: bool

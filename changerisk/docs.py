@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.rule import Rule
 
@@ -14,8 +14,7 @@ EXAMPLE_LANGUAGES = ("diff", "json")
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 
 
-@dataclass(frozen=True)
-class RuleDoc:
+class RuleDoc(NamedTuple):
     summary: str
     intro: str
     sections: dict[str, str]

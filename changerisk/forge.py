@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.errors import InputError
 from changerisk.team import Author, identity
 
 
-@dataclass(frozen=True)
-class PullRequest:
+class PullRequest(NamedTuple):
     """The pull / merge request a CI job runs for, as far as the environment says."""
 
     authors: tuple[Author, ...] = ()
@@ -75,8 +73,7 @@ def pull_request(env: Mapping[str, str]) -> PullRequest:
     return PullRequest()
 
 
-@dataclass(frozen=True)
-class Review:
+class Review(NamedTuple):
     """One review of the list: who, in what state, on which commit, when."""
 
     login: str

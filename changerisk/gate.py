@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from changerisk.config import Config, ConfigException
 from changerisk.description import missing_sections
@@ -35,8 +36,7 @@ DESCRIPTION_CODE = "POL101"
 EXCEPTION_CODE = "POL102"
 
 
-@dataclass(frozen=True)
-class SignoffInputs:
+class SignoffInputs(NamedTuple):
     """What the forge and the command line say about the change's people and description."""
 
     authors: tuple[Author, ...] = ()

@@ -15,9 +15,9 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import NamedTuple
 
 from changerisk.config import Config, GuardPolicy, load_config
 from changerisk.errors import ChangeriskError
@@ -28,8 +28,7 @@ from changerisk.rule import Rule
 ALLOW, ASK, DENY = "allow", "ask", "deny"
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     """One replacement of an edit tool: `old` becomes `new` (every occurrence with `every`)."""
 
     old: str
@@ -37,8 +36,7 @@ class Edit:
     every: bool = False
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     """What the agent is about to do: run `command`, or write the file `path` (its whole
     `content`, or `edits` to the text on disk). `done` marks an edit already on disk (a hook
     called after the edit, such as Cursor's afterFileEdit): the text before is rebuilt."""
@@ -62,8 +60,7 @@ class Action:
         return first + (" …" if rest.strip() else "")
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """One hook call: which agent, which event and tool, the action (None for a tool the guard
     does not check, such as a file read), and the folder the agent works in."""
 
@@ -75,8 +72,7 @@ class Request:
     session: str = ""
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """The answer: `verdict` allow, ask or deny; `message` is written for the model and the
     person (what happens, the level and the review it needs, what to do); `reasons` one line
     each; `error` is set when the check could not run and the fail mode decided."""
@@ -90,7 +86,7 @@ class Decision:
     error: str = ""
     subject: str = ""
     elapsed_ms: int = 0
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
 
 def evaluate(
@@ -326,6 +322,5 @@ def _start(request: Request, cwd: str) -> Path:
 
 
 def _timed(decision: Decision, started: float) -> Decision:
-    from dataclasses import replace
 
-    return replace(decision, elapsed_ms=int((time.perf_counter() - started) * 1000))
+    return decision._replace(elapsed_ms=int((time.perf_counter() - started) * 1000))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from changerisk import git, inputs
 from changerisk.config import Config
@@ -22,8 +23,7 @@ from changerisk.rule import Rule
 from changerisk.team import authors_of
 
 
-@dataclass(frozen=True)
-class CommitResult:
+class CommitResult(NamedTuple):
     commit: Commit
     report: Report
 

@@ -9,9 +9,6 @@ subjects come out as git wrote them.
 from __future__ import annotations
 
 import re
-from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
-from email.utils import parseaddr, parsedate_to_datetime
 
 from changerisk.model import Commit
 
@@ -43,6 +40,9 @@ def _commit(sha: str, mail: bytes) -> Commit | None:
     head, sep, body = mail.lstrip(b"\r\n").partition(b"\n\n")
     if not sep:
         return None
+    from email.parser import BytesHeaderParser  # the mail modules: only for a patch series
+    from email.utils import parseaddr
+
     headers = BytesHeaderParser().parsebytes(head + b"\n\n")
     author, email = parseaddr(_text(headers.get("From", "")))
     subject = _SUBJECT_PREFIX.sub("", " ".join(_text(headers.get("Subject", "")).split()))
@@ -62,6 +62,8 @@ def _commit(sha: str, mail: bytes) -> Commit | None:
 
 
 def _iso_date(value: str) -> str:
+    from email.utils import parsedate_to_datetime
+
     try:
         return parsedate_to_datetime(value).isoformat()
     except (TypeError, ValueError, IndexError):
@@ -70,6 +72,8 @@ def _iso_date(value: str) -> str:
 
 def _text(value: object) -> str:
     """A header's text with RFC 2047 encoded words decoded."""
+    from email.header import decode_header, make_header
+
     try:
         return str(make_header(decode_header(str(value))))
     except (UnicodeError, LookupError, ValueError):

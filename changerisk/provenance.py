@@ -9,10 +9,9 @@ import fnmatch
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.model import Commit
 
@@ -25,8 +24,7 @@ _ALWAYS_AI = frozenset({"assisted-by", "generated-by", "ai-model", "ai-agent"})
 _YES = frozenset({"1", "true", "yes", "on", "y"})
 
 
-@dataclass(frozen=True)
-class Agent:
+class Agent(NamedTuple):
     agent: str
     names: frozenset[str]
     emails: tuple[str, ...]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from importlib import metadata
+from typing import NamedTuple
 
 from changerisk.errors import PluginError
 from changerisk.model import Category, Severity
@@ -23,8 +23,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _BANNED_NAME_START = ("prefer-", "avoid-", "use-", "ban-", "no-")
 
 
-@dataclass(frozen=True)
-class Plugin:
+class Plugin(NamedTuple):
     prefix: str
     distribution: str
     version: str

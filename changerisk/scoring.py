@@ -6,8 +6,9 @@ The level is monotone: adding a finding never lowers it, nor the score.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from changerisk.config import Config
 from changerisk.model import LEVEL_NAMES, Category, Finding, Severity
@@ -32,8 +33,7 @@ _WEIGHT = {
 _UNADJUSTED = {Category.INTEGRITY, Category.PROVENANCE, Category.PROCESS}
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     level: str
     score: int
     tier: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from changerisk.forge import Review
 from changerisk.model import LEVEL_NAMES, Commit
@@ -19,8 +20,7 @@ OwnersOf = Callable[[str], tuple[str, ...]]
 _APPROVAL_TRAILERS = frozenset({"approved-by", "reviewed-by"})
 
 
-@dataclass(frozen=True)
-class PolicyStep:
+class PolicyStep(NamedTuple):
     """One row of the policy table: when it matches, the tier is at least `tier`.
 
     Unset conditions match anything: `min_level` is the risk level from which it applies,
@@ -46,8 +46,7 @@ class Requirement:
     count: int = 1
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     """A section the change description must have: its name and the headings that count."""
 
     name: str
@@ -139,8 +138,7 @@ def rank(level: str) -> int:
     return LEVEL_NAMES.index(level)
 
 
-@dataclass(frozen=True)
-class AuthorLevel:
+class AuthorLevel(NamedTuple):
     identity: str
     source: str
     level: str
@@ -222,8 +220,7 @@ def raise_tier(
     return tier, reasons
 
 
-@dataclass(frozen=True)
-class Approval:
+class Approval(NamedTuple):
     """One approver as read from the reviews or trailers, and whether they count."""
 
     identity: str

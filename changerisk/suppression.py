@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from changerisk.model import Category, FileChange, Finding
 
@@ -20,8 +20,7 @@ _UNTIL = re.compile(r"(?:^|\s)until\s*[=:]\s*(\S*)", re.I)
 _CLOSERS = re.compile(r"\s*(\*/|-->|#}|%}|\}\}|\"\"\"|''')\s*$")
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(NamedTuple):
     line: int
     codes: tuple[str, ...]
     reason: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from changerisk.model import Commit
 
@@ -23,8 +24,7 @@ def identity(text: str) -> str:
     return text.strip().lower()
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     """One person of the team: the first identity names them, the rest are aliases."""
 
     name: str
@@ -76,8 +76,7 @@ class Team:
         return person is not None and identity(b) in person.identities
 
 
-@dataclass(frozen=True)
-class Author:
+class Author(NamedTuple):
     """One identity of the change's author(s), and where it was read."""
 
     identity: str

@@ -15,8 +15,8 @@ import shutil
 import stat
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 
@@ -30,8 +30,7 @@ HOOK_MARKER = "# changerisk-hook:"
 HOOK_KINDS = ("pre-commit", "pre-push")
 
 
-@dataclass(frozen=True)
-class PushRange:
+class PushRange(NamedTuple):
     """Check `head` against its merge base with `base` (the empty tree: all its history)."""
 
     base: str

@@ -13,10 +13,9 @@ import json
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.parsers.ansible import FORMATS, Task, is_deployed, tasks_in, written
 from changerisk.rule import Category, ChangeSet, Confidence, FileChange, Finding, Rule, Severity
@@ -199,8 +198,7 @@ def _kubernetes_kind(task: Task) -> tuple[str, Severity, str] | None:
 # --- paths -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Reach:
+class Reach(NamedTuple):
     """What deleting a path reaches."""
 
     severity: Severity

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.rule import FileChange
 
@@ -105,8 +105,7 @@ def stateful(construct: Construct) -> tuple[str, str] | None:
     return entry
 
 
-@dataclass(frozen=True)
-class Prop:
+class Prop(NamedTuple):
     text: str
     line: int
     end_line: int
@@ -136,8 +135,7 @@ class Construct:
         return f"{name} {self.construct_id}" if self.construct_id else name
 
 
-@dataclass(frozen=True)
-class Destroy:
+class Destroy(NamedTuple):
     """A `RemovalPolicy.DESTROY` in code, and what it is applied to."""
 
     line: int
@@ -149,8 +147,7 @@ class Destroy:
     text: str  # the statement line, stripped
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):
     """`autoDeleteObjects: true` or `emptyOnDelete: true` on a construct."""
 
     name: str
@@ -158,8 +155,7 @@ class Flag:
     construct: Construct | None
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     constructs: tuple[Construct, ...] = ()
     destroys: tuple[Destroy, ...] = ()
     flags: tuple[Flag, ...] = ()

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.parsers.yamldoc import MAX_DEPTH, YNode, parse_stream
 from changerisk.rule import FileChange, Severity
@@ -33,8 +33,7 @@ def table() -> dict[str, Any]:
     return data
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     """What losing a resource of some kind means."""
 
     name: str
@@ -66,8 +65,7 @@ def supports_snapshot(resource_type: str) -> bool:
     return resource_type in table()["snapshot"]
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(NamedTuple):
     """One resource of a template side: its logical ID, type, the line of its logical ID and
     its mapping. `known_until` (0: all) is the last line read of a block cut by a hunk's end;
     a `shallow` resource had only its type and policies read, not its properties."""

@@ -7,8 +7,7 @@ What each command deletes, and how bad that is, comes from `changerisk/data/shel
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.parsers.shell import Command
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
@@ -51,8 +50,7 @@ _AZ_SHORT_VALUED = frozenset({"n", "g", "s", "l", "c", "o"})
 _ID_SUFFIXES = ("-name", "-id", "-ids", "-identifier", "-arn", "-url")
 
 
-@dataclass(frozen=True)
-class Deletion:
+class Deletion(NamedTuple):
     """What one cloud command deletes, as the finding will say it."""
 
     message: str

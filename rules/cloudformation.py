@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.yamldoc import YNode
 from changerisk.rule import (
@@ -43,8 +43,7 @@ FORMATS = frozenset({"cloudformation"})
 _RETAIN = frozenset({"Retain", "RetainExceptOnCreate"})
 
 
-@dataclass(frozen=True)
-class Stack:
+class Stack(NamedTuple):
     """One template file of the change, both sides read."""
 
     change: FileChange

@@ -8,7 +8,7 @@ Namespace deletes are SH103 (`commands`); cloud-managed clusters deleted with `g
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.shell import Command
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
@@ -26,8 +26,7 @@ from .shell_common import (
 )
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     label: str
     severity: Severity
     effect: str  # what deleting one does beyond the object itself
@@ -72,8 +71,7 @@ _EPHEMERAL = frozenset(
 _NAMESPACES = frozenset({"ns", "namespace", "namespaces", "project", "projects"})
 
 
-@dataclass(frozen=True)
-class ClusterDeletion:
+class ClusterDeletion(NamedTuple):
     message: str
     severity: Severity
     names: tuple[str, ...] = ()  # what it deletes, or the namespace it empties

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.shell import Command
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
@@ -22,8 +22,7 @@ _GIT_GLOBAL_VALUED = frozenset({"C", "c", "git-dir", "work-tree", "namespace", "
 _PUSH_VALUED = frozenset({"o", "push-option", "repo", "receive-pack", "exec", "signed"})
 
 
-@dataclass(frozen=True)
-class Push:
+class Push(NamedTuple):
     remote: str
     branch: str
     force: bool

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.owners import LOCATIONS, files_at, parse_codeowners
 from changerisk.parsers.yamldoc import YNode, stream_of
@@ -24,8 +23,7 @@ from . import workflows as workflow_rules
 _EXAMPLES = 3
 
 
-@dataclass(frozen=True)
-class _Rule:
+class _Rule(NamedTuple):
     line: int
     pattern: str
     owners: tuple[str, ...]
@@ -70,8 +68,7 @@ def _covers(parsed: Any, line: int, pattern: str) -> bool:
     return all(regex.search(path) is not None for path in probes)
 
 
-@dataclass(frozen=True)
-class _Loss:
+class _Loss(NamedTuple):
     kind: str  # "unowned" | "dropped" | "moved"
     before: _Rule
     after: _Rule | None
@@ -252,8 +249,7 @@ def _replacement(change: FileChange, others: list[FileChange]) -> FileChange | N
 # --- branch protection ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Weakening:
+class _Weakening(NamedTuple):
     line: int
     side: str
     message: str

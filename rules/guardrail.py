@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.parsers.yamldoc import YNode, parse_stream
 from changerisk.rule import FileChange
@@ -31,8 +30,7 @@ _DEFAULT_TIER_FOR_LEVEL = dict(
 )
 
 
-@dataclass(frozen=True)
-class Weakening:
+class Weakening(NamedTuple):
     key: str  # the config key, to find its line
     message: str
 
@@ -220,8 +218,7 @@ def key_line(change: FileChange, key: str) -> tuple[int, str]:
 # --- the hook and CI steps that run the check ------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Gate:
+class Gate(NamedTuple):
     """A pre-commit hook, CI step or CI job that runs the check, and how it is weakened."""
 
     identity: str

@@ -8,7 +8,7 @@ to another attribute) grants nothing new.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.hcl import terraform_of
 from changerisk.parsers.policy import Statement, statements_of
@@ -17,8 +17,7 @@ from changerisk.rule import FileChange, Status
 ANYONE = frozenset({"*", "AWS:*"})
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """What a statement names: patterns, or (negated) everything but them."""
 
     patterns: tuple[str, ...]
@@ -88,8 +87,7 @@ def reaches(old: Statement, new: Statement) -> bool:
     return covers(resources_of(old), resources_of(new))
 
 
-@dataclass(frozen=True)
-class Granted:
+class Granted(NamedTuple):
     """The actions some old statements allowed, indexed: a policy can hold hundreds."""
 
     exact: frozenset[str]

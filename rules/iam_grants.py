@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.policy import statements_of
 from changerisk.parsers.tfvalues import (
@@ -43,8 +43,7 @@ _CDK_MANAGED = re.compile(
 _CDK_FORMATS = frozenset({"python", "typescript", "javascript"})
 
 
-@dataclass(frozen=True)
-class _Grant:
+class _Grant(NamedTuple):
     """One grant seen in a file: where it is, what it grants (`name`), to whom, on what."""
 
     key: tuple[str, ...]  # what makes it the same grant on both sides

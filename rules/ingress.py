@@ -13,10 +13,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.parsers.tfvalues import TfBlock, Value, blocks_of, get, nested, scalar
 from changerisk.parsers.yamldoc import YNode
@@ -39,8 +38,7 @@ def table() -> dict[str, Any]:
     return data
 
 
-@dataclass(frozen=True)
-class Opening:
+class Opening(NamedTuple):
     """One ingress rule that lets public sources in: on what ports, from where, and the lines
     that define it (one of them must be added for it to be this change's doing)."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.yamldoc import YNode, stream_of
 from changerisk.rule import Category, ChangeSet, Confidence, FileChange, Finding, Rule, Severity
@@ -32,8 +32,7 @@ _HELM_OPEN = re.compile(r"\{\{-?\s*(if|with|range)\b")
 _HELM_END = re.compile(r"\{\{-?\s*end\b")
 
 
-@dataclass(frozen=True)
-class Obj:
+class Obj(NamedTuple):
     change: FileChange
     side: str
     root: YNode
@@ -174,8 +173,7 @@ _SENSITIVE = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Grant:
+class Grant(NamedTuple):
     """One dangerous thing a role allows: `key` compares across the change, the rest reports."""
 
     key: tuple[str, ...]
@@ -556,8 +554,7 @@ _CAPABILITIES = {
 }
 
 
-@dataclass(frozen=True)
-class Exposure:
+class Exposure(NamedTuple):
     key: tuple[str, ...]
     node: YNode
     what: str

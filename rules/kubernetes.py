@@ -8,7 +8,7 @@ a manifest moved to another file, split or reordered is not a deletion.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.yamldoc import YNode, stream_of
 from changerisk.rule import Category, ChangeSet, Confidence, FileChange, Finding, Rule, Severity
@@ -53,8 +53,7 @@ _IMMUTABLE: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class K8sObject:
+class K8sObject(NamedTuple):
     change: FileChange
     side: str
     root: YNode

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cache
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from changerisk.parsers import sql as sqlp
 from changerisk.parsers.python import Arg, Call
@@ -47,8 +46,7 @@ _JS_MIGRATION_PARTS = frozenset({"migrations", "migration", "migrate"})
 _JS_SQL_CALLS = frozenset({"raw", "query", "execute"})
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     kind: str
     line: int
     message: str = ""
@@ -518,8 +516,7 @@ _MAP = re.compile(r"@map\(\s*(?:name:\s*)?\"([^\"]+)\"")
 _TABLE_MAP = re.compile(r"@@map\(\s*(?:name:\s*)?\"([^\"]+)\"")
 
 
-@dataclass(frozen=True)
-class _PrismaModel:
+class _PrismaModel(NamedTuple):
     name: str
     table: str
     line: int

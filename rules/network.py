@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.tfvalues import TfBlock, blocks_of, get, key_line, nested
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
@@ -166,8 +166,7 @@ _AZURE_DB_FIREWALL = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _Public:
+class _Public(NamedTuple):
     owner: str
     line: int
     message: str

@@ -6,7 +6,7 @@ applied into, a Helm release uninstalled then installed, `dropdb` then `createdb
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from changerisk.parsers.shell import Command, commands_of
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
@@ -29,8 +29,7 @@ _ANY = "*"  # a create that recreates whatever of its family was deleted
 _ID_SUFFIXES = ("-name", "-id", "-identifier", "-arn", "-url")
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One half of a recreate: what a command deletes or creates, by a key both halves share."""
 
     creates: bool
@@ -240,8 +239,7 @@ def _postgres(command: Command) -> list[Step]:
     ]
 
 
-@dataclass(frozen=True)
-class Recreate:
+class Recreate(NamedTuple):
     deleted: Step
     deleted_at: int
     created_at: int
@@ -264,7 +262,7 @@ def recreates(
                 cwd = command.argv[1] if len(command.argv) > 1 else "~"
             for step in steps_of(command):
                 if step.key[0] in _DIRECTORY_BOUND:
-                    step = replace(step, key=(*step.key[:-1], cwd, step.key[-1]))
+                    step = step._replace(key=(*step.key[:-1], cwd, step.key[-1]))
                 if not step.creates:
                     deleted.setdefault(step.key, (step, command))
                     continue

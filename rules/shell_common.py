@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.parsers.shell import Command, commands_of, scripts_of, variables_of
 from changerisk.rule import Confidence, FileChange, Severity
@@ -179,8 +179,7 @@ def _is_option(word: str) -> bool:
     return word.startswith("-") and len(word) > 1 and not word[1].isdigit()
 
 
-@dataclass(frozen=True)
-class Wipe:
+class Wipe(NamedTuple):
     """What a wipe command deletes, as the finding will say it."""
 
     message: str
@@ -271,8 +270,7 @@ _REFERENCE = re.compile(
 _MAKE_AUTOMATIC = frozenset({"@", "<", "^", "*", "?", "+", "|"})
 
 
-@dataclass(frozen=True)
-class Variables:
+class Variables(NamedTuple):
     """What a file tells about its variables: assigned values, and the names its text guards
     (`${X:?}`, `[ -n "$X" ]`, `[ -d "$X" ]`, a test of `$#` for positional parameters)."""
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from changerisk.parsers import sql
 from changerisk.parsers.sql import Op
@@ -84,8 +85,7 @@ def is_backup_name(name: str) -> bool:
     return bool(_BACKUP_NAME.search(sql.bare(name)))
 
 
-@dataclass(frozen=True)
-class SqlFile:
+class SqlFile(NamedTuple):
     """One SQL file of the change: the ops of its changed statements (up direction only)."""
 
     change: FileChange

@@ -11,7 +11,7 @@ are IAM103 and IAM107.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.hcl import terraform_of
 from changerisk.parsers.tfvalues import blocks_of, get, key_line, scalar
@@ -29,8 +29,7 @@ _PAB_FLAGS = (
 )
 
 
-@dataclass(frozen=True)
-class _Setting:
+class _Setting(NamedTuple):
     owner: str
     attribute: str
     value: str

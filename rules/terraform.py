@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.hcl import Block, TerraformFile, terraform_of
 from changerisk.rule import (
@@ -24,8 +24,7 @@ from .terraform_plan import RULES as PLAN_RULES
 from .tf_common import STATEFUL_TYPES, destroy_severity, directory_of, module_dir
 
 
-@dataclass(frozen=True)
-class _Located:
+class _Located(NamedTuple):
     change: FileChange
     block: Block
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from changerisk.parsers.hcl import Block, terraform_of
 from changerisk.rule import ChangeSet, FileChange, Severity, Status
@@ -122,16 +123,14 @@ def directory_of(path: str | None) -> str:
     return posixpath.dirname(path or "")
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
     """A block and the file change it was read from."""
 
     change: FileChange
     block: Block
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
     """One resource before and after the change (its address may differ through `moved`)."""
 
     address: str

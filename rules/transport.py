@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.rule import (
     Category,
@@ -65,8 +65,7 @@ def _language(change: FileChange) -> str:
     return "yaml"
 
 
-@dataclass(frozen=True)
-class _Pattern:
+class _Pattern(NamedTuple):
     languages: frozenset[str]
     regex: re.Pattern[str]
     what: str

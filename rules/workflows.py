@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.parsers.yamldoc import YNode, parse_stream
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
@@ -265,8 +265,7 @@ class TokenPermissionsWidened(Rule):
 # --- GOV103 untrusted code ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Exposure:
+class _Exposure(NamedTuple):
     key: tuple[str, ...]
     node: YNode
     message: str

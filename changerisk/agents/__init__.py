@@ -9,10 +9,9 @@ hook entries into each agent's settings file.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.errors import InputError
 from changerisk.guard import Request
@@ -22,8 +21,7 @@ STYLES = ("json", "exit-code")
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     """What the hook process gives back: its exit code, standard output and standard error."""
 
     exit_code: int

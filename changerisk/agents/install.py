@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.errors import ChangeriskError
 
 HOOK_TIMEOUT_SECONDS = 30  # the agent's limit; the guard's own [guard] timeout is shorter
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     path: Path
     changed: bool
     message: str

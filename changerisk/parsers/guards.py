@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.parsers.treesitter import parse
 
@@ -298,8 +298,7 @@ class Guarded:
     kind: str = "function"  # "function" | "class" | "route" | "router"
 
 
-@dataclass(frozen=True)
-class Marker:
+class Marker(NamedTuple):
     """A place that switches a check off: `kind` says which, `scope` is the key it sits in."""
 
     kind: str

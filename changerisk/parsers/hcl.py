@@ -9,7 +9,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.model import FileChange
 
@@ -51,8 +51,7 @@ class Block:
         return ""
 
 
-@dataclass(frozen=True)
-class TerraformFile:
+class TerraformFile(NamedTuple):
     blocks: tuple[Block, ...]
 
     def addressed(self) -> dict[str, Block]:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.errors import InputError
 
 SUPPORTED_MAJOR = (0, 1)
 
 
-@dataclass(frozen=True)
-class ResourceChange:
+class ResourceChange(NamedTuple):
     """One entry of `resource_changes`."""
 
     address: str
@@ -40,8 +38,7 @@ class ResourceChange:
         return set(self.actions) == {"delete", "create"}
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """A plan: its versions, how many resource changes it holds, and the destructive ones
     (delete, replace, forget) read in full; the rest stay in `entries`, as parsed."""
 
@@ -144,7 +141,7 @@ def _with_lines(text: str, changes: list[ResourceChange]) -> list[ResourceChange
             continue
         line += text.count("\n", counted, found)
         counted = position = found
-        out.append(replace(change, line=line))
+        out.append(change._replace(line=line))
     return out
 
 

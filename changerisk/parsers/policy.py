@@ -15,7 +15,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.model import FileChange
 from changerisk.parsers.hcl import balance_partial, query, syntax_tree
@@ -49,8 +49,7 @@ _YAML_STATEMENT = re.compile(
 _PLURAL = frozenset({"actions", "notactions", "resources", "notresources"})
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     """One statement of an IAM policy; lines are 1-based in the file it came from.
 
     `principals` reads "*" or "TYPE:identifier" ("AWS:*", "Service:ec2.amazonaws.com").
@@ -668,8 +667,7 @@ def _block_node(block: Any, source: bytes, depth: int) -> _Node:
     return _Node("dict", _line(block), _end_line(block), entries=tuple(entries))
 
 
-@dataclass(frozen=True)
-class _Hcl:
+class _Hcl(NamedTuple):
     """Evaluates literal HCL expressions; anything else is opaque source text."""
 
     source: bytes

@@ -10,17 +10,15 @@ JavaScript readers. Comments and strings are never calls. Accepts any text and n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.parsers.treesitter import parse
 
 _MAX_BYTES = 2_000_000
 
 
-@dataclass(frozen=True)
-class Arg:
+class Arg(NamedTuple):
     """One argument: `kind` is "string", "symbol", "identifier", "list", "bool" or "other"."""
 
     keyword: str  # "" for a positional argument
@@ -38,8 +36,7 @@ class Arg:
         return [item for item in self.items if item.kind == "string"]
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     name: str  # the callee's last name: `drop_table` of `op.drop_table`
     receiver: str  # the source text before it: `op`, `migrations`, `knex.schema`
     args: tuple[Arg, ...]

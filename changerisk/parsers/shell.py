@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from changerisk.model import FileChange
 from changerisk.parsers.scripts import (
@@ -28,8 +28,7 @@ if TYPE_CHECKING:
     from tree_sitter import Language, Node, Query
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
     """`NAME=value` (also `export`, `local`, `for NAME in …`, `read NAME`, make and CI
     variables); `value` is None when it is read at run time (`read`, `for x in $(…)`)."""
 
@@ -38,8 +37,7 @@ class Assignment:
     line: int
 
 
-@dataclass(frozen=True)
-class ParsedScript:
+class ParsedScript(NamedTuple):
     commands: tuple[Command, ...]
     assignments: tuple[Assignment, ...]
 

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 # Op kinds.
 DROP = "drop"  # `object` says what: table, view, materialized view, index, schema, database…
@@ -46,8 +45,7 @@ _MAX_STATEMENTS = 20000  # a dump larger than this is not a migration
 _MAX_DEPTH = 3  # DO blocks inside DO blocks
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # "word", "ident" (quoted identifier), "string", "number", "punct"
     text: str  # words upper-cased; quoted identifiers unquoted, case kept
     raw: str
@@ -56,8 +54,7 @@ class Token:
     end: int
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     """One statement: its tokens (comments gone), source span and lines."""
 
     tokens: tuple[Token, ...]
@@ -68,8 +65,7 @@ class Statement:
     closed: bool = True  # ended by `;` (or a delimiter), not by the end of the text
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(NamedTuple):
     """One operation a statement performs, on the line that says it."""
 
     kind: str
@@ -95,13 +91,12 @@ class Op:
         return bare(self.name)
 
 
-@dataclass(frozen=True)
-class Analysis:
+class Analysis(NamedTuple):
     ops: tuple[Op, ...]
     statements: int  # how many statements were read
     parsed: int  # how many of them PostgreSQL's grammar accepted
     dialect: str  # "postgres", "mysql", "sqlite", "sqlserver", "clickhouse" or "unknown"
-    statement_spans: tuple[tuple[int, int], ...] = field(default=())
+    statement_spans: tuple[tuple[int, int], ...] = ()
 
 
 def bare(name: str) -> str:
@@ -332,11 +327,10 @@ def _split_chunk(text: str, backslash_escapes: bool) -> tuple[list[Statement], i
 
 def _shifted(stmt: Statement, offset: int, lines: int) -> Statement:
     tokens = tuple(
-        replace(t, line=t.line + lines - 1, start=t.start + offset, end=t.end + offset)
+        t._replace(line=t.line + lines - 1, start=t.start + offset, end=t.end + offset)
         for t in stmt.tokens
     )
-    return replace(
-        stmt,
+    return stmt._replace(
         tokens=tokens,
         start=stmt.start + offset,
         end=stmt.end + offset,
@@ -383,7 +377,7 @@ def analyze(text: str, path: str = "", first_line: int = 1, dialect: str = "") -
 
 
 def _moved(op: Op, by: int) -> Op:
-    return replace(op, line=op.line + by, end_line=op.end_line + by, first_line=op.first_line + by)
+    return op._replace(line=op.line + by, end_line=op.end_line + by, first_line=op.first_line + by)
 
 
 def destructive_ops(sql: str) -> tuple[Op, ...]:
@@ -440,7 +434,7 @@ def _copied_rows(stmt: Statement) -> list[Op]:
 
 def _finish(stmt: Statement, ops: list[Op]) -> list[Op]:
     return [
-        replace(op, end_line=stmt.end_line, first_line=stmt.line, closed=stmt.closed) for op in ops
+        op._replace(end_line=stmt.end_line, first_line=stmt.line, closed=stmt.closed) for op in ops
     ]
 
 
@@ -463,7 +457,7 @@ def _do_block(text: str, stmt: Statement, dialect: str, depth: int) -> list[Op]:
             continue
         shifted = _shifted(sub, offset, body.line)
         found, _ = _statement_ops(text, shifted, dialect, depth + 1)
-        out.extend(replace(op, parsed=False) for op in found)
+        out.extend(op._replace(parsed=False) for op in found)
     return out
 
 

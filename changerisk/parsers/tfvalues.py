@@ -11,7 +11,7 @@ equals a literal. One parse per file side, shared by every rule through `blocks_
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from changerisk.model import FileChange
 from changerisk.parsers.hcl import balance_partial, query, syntax_tree
@@ -22,8 +22,7 @@ Value = _Node  # kind "str" | "list" | "dict" | "null" | "opaque" (numbers, bool
 _BLOCKS = "(block (identifier) @type) @block"
 
 
-@dataclass(frozen=True)
-class TfBlock:
+class TfBlock(NamedTuple):
     """A top-level block: kind (`resource`, `data`, `module`…), labels, lines, and its body
     as a `Value` mapping."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from changerisk.model import FileChange
 
@@ -102,8 +102,7 @@ class YNode:
         return result
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
     """One document of a stream: its root (None when it did not parse) and its lines."""
 
     root: YNode | None
