@@ -52,6 +52,16 @@ _DUMP = re.compile(
     re.I | re.M,
 )
 _QUERY_FILE = re.compile(r"^\s*--\s*name:\s*\w+", re.M)  # sqlc, yesql, HugSQL: query definitions
+# A word without which no statement yields an op a rule reports (a drop, a data loss, a type
+# change, NOT NULL, an index, a rename; `ALTER COLUMN c int` is SQL Server's type change,
+# `sp_rename` its rename). A change whose SQL has none of them is only additive (new tables,
+# nullable columns, inserts) and is not parsed at all: the other ops only give the reported
+# ones their context.
+_REPORTABLE = re.compile(
+    r"\b(?:DROP|TRUNCATE|DELETE|UPDATE|TYPE|NOT|NOTNULL|INDEX|KEY|MODIFY|CHANGE|PRIMARY)\b"
+    r"|\bALTER\s+COLUMN\b|RENAME",
+    re.IGNORECASE,
+)
 _LIQUIBASE = re.compile(r"^\s*--\s*liquibase formatted sql", re.I | re.M)
 _MIGRATION_NAME = re.compile(r"^(v\d+([._]\d+)*__|\d+[_-].+\.(up\.)?sql$|.+\.up\.sql$)", re.I)
 _MIGRATION_PARTS = frozenset(
@@ -136,11 +146,9 @@ def changed_ops(change: FileChange, ops: Iterable[Op], text: str) -> tuple[Op, .
 def sql_file(change: FileChange) -> SqlFile | None:
     """The SQL file `change` as read for the rules, or None when its SQL does not run on a
     live database going forward (tests, seeds, down scripts, dumps, query files, deletions)."""
+    if not _runs_forward(change):
+        return None
     path = change.path
-    if change.status is Status.DELETED or change.is_binary or not is_sql_path(path):
-        return None
-    if is_quiet_path(path) or is_down_path(path):
-        return None
 
     def build() -> SqlFile | None:
         text = change.new_text() or ""
@@ -198,7 +206,10 @@ def change_context(changeset: ChangeSet) -> ChangeContext:
 
 
 def _change_context(changeset: ChangeSet) -> ChangeContext:
-    files = [f for c in sorted(changeset.files, key=lambda c: c.path) if (f := sql_file(c))]
+    changes = sorted(changeset.files, key=lambda c: c.path)
+    if not any(_may_report(c) for c in changes):
+        return ChangeContext([])
+    files = [f for c in changes if (f := sql_file(c))]
     context = ChangeContext(files)
     for index, file in enumerate(files):
         edited = set(file.ops)
@@ -218,6 +229,20 @@ def _change_context(changeset: ChangeSet) -> ChangeContext:
         if op.kind == sql.NOT_NULL_CHECK:
             context.not_null_checks.add((op.key, op.column))
     return context
+
+
+def _runs_forward(change: FileChange) -> bool:
+    """A SQL file, not deleted, and not a test, seed or down script (by its path)."""
+    path = change.path
+    if change.status is Status.DELETED or change.is_binary or not is_sql_path(path):
+        return False
+    return not (is_quiet_path(path) or is_down_path(path))
+
+
+def _may_report(change: FileChange) -> bool:
+    """Whether `change` is a SQL file `sql_file` reads whose text has a word a reported op
+    needs (`_REPORTABLE`)."""
+    return _runs_forward(change) and _REPORTABLE.search(change.new_text() or "") is not None
 
 
 def data_loss(op: Op, dialect: str = "postgres") -> tuple[str, Severity, str]:

@@ -527,3 +527,45 @@ def test_clickhouse_rebuild_is_not_a_rename_or_a_recreate() -> None:
         """,
     )
     assert sql_findings(diff) == set()
+
+
+def test_additive_sql_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New tables and nullable columns yield no op a rule reports: the SQL is not parsed."""
+    from changerisk.parsers import sql
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("additive SQL was parsed")
+
+    monkeypatch.setattr(sql, "analyze", refuse)
+    diff = added(
+        GOMIGRATE,
+        """
+        CREATE TABLE notes (id bigint, body text);
+        ALTER TABLE users ADD COLUMN note text;
+        INSERT INTO notes (id, body) VALUES (1, 'hello');
+        """,
+    )
+    assert sql_findings(diff) == set()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("ALTER TABLE users ADD COLUMN uid bigint PRIMARY KEY;", "SQL202"),
+        ("ALTER TABLE users ADD COLUMN uid bigint not null;", "SQL202"),
+        ("ALTER TABLE users ALTER email TYPE text;", "SQL201"),
+        ("create unique index users_email on users (email);", "SQL203"),
+        ("ALTER TABLE users RENAME TO accounts;", "SQL204"),
+        ("delete from sessions;", "SQL103"),
+    ],
+)
+def test_the_words_a_reported_op_needs_are_read(body: str, code: str) -> None:
+    assert {c for c, _, _ in sql_findings(added(GOMIGRATE, body))} == {code}
+
+
+def test_an_additive_file_still_gives_context_to_another() -> None:
+    """The column one file adds and another drops is no data loss, though the first file
+    alone would not be parsed."""
+    diff = added("migrations/000012_a.up.sql", "ALTER TABLE users ADD COLUMN nickname text;")
+    diff += added("migrations/000013_b.up.sql", "ALTER TABLE users DROP COLUMN nickname;")
+    assert sql_findings(diff) == set()
