@@ -76,4 +76,43 @@ def matches_any(path: str, patterns: Iterable[str]) -> bool:
 @lru_cache(maxsize=4096)
 def _matches(path: str, patterns: tuple[str, ...]) -> bool:
     """Many findings share a path: match each path once per pattern set."""
+    needed = _needed_texts(patterns)
+    if needed is not None:
+        lower = path.lower()
+        if not any(text in lower for text in needed):
+            return False  # most paths: told without compiling (or importing) pathspec
     return bool(compile_patterns(patterns).match_file(path))
+
+
+_WILDCARD = re.compile(r"\*+|\?|\[[^\]]*\]")
+
+
+@lru_cache(maxsize=256)
+def _needed_texts(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
+    """For each pattern that can select a path, a text (lower case) every path it matches
+    contains; None when a pattern has none to tell (`*.*`, escapes, an unclosed class)."""
+    out = []
+    for pattern in patterns:
+        pattern = pattern.strip()
+        if not pattern or pattern.startswith(("!", "#")):
+            continue  # a negation only takes paths out, a comment matches nothing
+        text = _needed_text(pattern)
+        if not text:
+            return None
+        out.append(text)
+    return tuple(out)
+
+
+def _needed_text(pattern: str) -> str:
+    """The longest run of `pattern` without wildcards: a path it matches holds that text.
+    `**/` may match no directory at all, so the `/` after a `**` is not part of the run."""
+    if "\\" in pattern or "//" in pattern:
+        return ""
+    pieces = _WILDCARD.split(pattern.lstrip("/"))
+    stars = _WILDCARD.findall(pattern.lstrip("/"))
+    for index, star in enumerate(stars, start=1):
+        if star.startswith("**") and pieces[index].startswith("/"):
+            pieces[index] = pieces[index][1:]
+    if any("[" in piece for piece in pieces):
+        return ""
+    return max(pieces, key=len).lower()
