@@ -3,18 +3,31 @@
 Built-in rules arrive the same way as third-party ones. The entry-point name is the code prefix
 every rule it provides must carry. Nothing is registered by side effect: each run builds a
 fresh rule set, and rules are never loaded from the repository being checked.
+
+Reading the installed distributions' entry points costs more than a small check (importing
+`importlib.metadata` alone takes about 15 ms), so what it finds is kept in the user's cache
+directory, under a key made of every import-path directory's modification time and each
+distribution's `entry_points.txt`: installing, upgrading or removing any distribution changes
+the key, and the next run reads the entry points again.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import zlib
 from collections.abc import Iterable, Sequence
-from importlib import metadata
-from typing import NamedTuple
+from importlib import import_module
+from typing import TYPE_CHECKING, NamedTuple
 
+from changerisk import __version__, cache
 from changerisk.errors import PluginError
 from changerisk.model import Category, Severity
 from changerisk.rule import Rule
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 GROUP = "changerisk.rules"
 _PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,4}$")  # TF, SQL, K8S…
@@ -27,7 +40,15 @@ class Plugin(NamedTuple):
     prefix: str
     distribution: str
     version: str
-    entry_point: metadata.EntryPoint
+    value: str  # what the entry point names: `module:attribute`
+
+    def load(self) -> object:
+        """What the entry point names, imported (as `EntryPoint.load` does)."""
+        module, _, attribute = self.value.partition("[")[0].partition(":")
+        found: object = import_module(module.strip())
+        for part in filter(None, attribute.strip().split(".")):
+            found = getattr(found, part)
+        return found
 
 
 # The formats each built-in family acts on: the union of its rules' `formats`. A change with
@@ -57,11 +78,29 @@ BUILTIN_FORMATS: dict[str, frozenset[str]] = {
 BUILTIN = "changerisk"
 
 
-def find_plugins(entry_points: Iterable[metadata.EntryPoint] | None = None) -> list[Plugin]:
+def find_plugins(entry_points: Iterable[EntryPoint] | None = None) -> list[Plugin]:
     """The plugins of the `changerisk.rules` group, sorted by prefix."""
-    if entry_points is None:
-        entry_points = metadata.entry_points(group=GROUP)
+    found = _installed() if entry_points is None else _read(entry_points)
     plugins: dict[str, Plugin] = {}
+    for name, value, distribution, version in found:
+        if not _PREFIX.match(name):
+            raise PluginError(
+                f"plugin {name!r} from {distribution} {version}: "
+                "entry-point name must be a code prefix of 1-5 capital letters "
+                "(digits after the first, as in K8S)"
+            )
+        if name in plugins and plugins[name].value != value:
+            raise PluginError(
+                f"code prefix {name} is claimed by both {plugins[name].distribution} and "
+                f"{distribution}"
+            )
+        plugins[name] = Plugin(name, distribution, version, value)
+    return [plugins[key] for key in sorted(plugins)]
+
+
+def _read(entry_points: Iterable[EntryPoint]) -> list[tuple[str, str, str, str]]:
+    """Each entry point's name, value, distribution name and version."""
+    out = []
     known: dict[int, tuple[str, str]] = {}  # one metadata read per distribution, not per plugin
     for ep in entry_points:
         dist = getattr(ep, "dist", None)
@@ -71,25 +110,60 @@ def find_plugins(entry_points: Iterable[metadata.EntryPoint] | None = None) -> l
             if id(dist) not in known:
                 known[id(dist)] = (dist.metadata["Name"], dist.version)
             name, version = known[id(dist)]
-        if not _PREFIX.match(ep.name):
-            raise PluginError(
-                f"plugin {ep.name!r} from {name} {version}: "
-                "entry-point name must be a code prefix of 1-5 capital letters "
-                "(digits after the first, as in K8S)"
-            )
-        if ep.name in plugins and plugins[ep.name].entry_point.value != ep.value:
-            other = plugins[ep.name]
-            raise PluginError(
-                f"code prefix {ep.name} is claimed by both {other.distribution} and {name}"
-            )
-        plugins[ep.name] = Plugin(ep.name, name, version, ep)
-    return [plugins[key] for key in sorted(plugins)]
+        out.append((ep.name, ep.value, name, version))
+    return out
+
+
+def _installed() -> list[tuple[str, str, str, str]]:
+    """The installed distributions' entry points of the group, from the cache when no
+    distribution has changed since they were read."""
+    key = _installation_key()
+    name = cache_name()
+    cached = cache.read(name, key)
+    if isinstance(cached, list) and all(
+        isinstance(row, list) and len(row) == 4 and all(isinstance(x, str) for x in row)
+        for row in cached
+    ):
+        return [(row[0], row[1], row[2], row[3]) for row in cached]
+    from importlib import metadata
+
+    found = _read(metadata.entry_points(group=GROUP))
+    cache.write(name, key, found)
+    return found
+
+
+def cache_name() -> str:
+    """One file per interpreter and import path: a pre-commit environment and a project's
+    virtualenv each keep their own."""
+    return f"plugins-{zlib.crc32(f'{sys.executable}{sys.path}'.encode()):08x}.json"
+
+
+def _installation_key() -> str:
+    """What changes whenever a distribution is installed, upgraded or removed: each import
+    path entry's modification time, and each distribution's `entry_points.txt` in it."""
+    parts = [sys.version, __version__]
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            parts.append(f"{os.path.abspath(folder)}:{os.stat(folder).st_mtime_ns}")
+            listing = os.scandir(folder)
+        except OSError:
+            continue  # missing, or a zip archive: its modification time is in already
+        with listing:
+            for item in listing:
+                if item.name.endswith((".dist-info", ".egg-info")):
+                    try:
+                        info = os.stat(os.path.join(item.path, "entry_points.txt"))
+                    except OSError:
+                        continue
+                    parts.append(f"{item.name}:{info.st_mtime_ns}:{info.st_size}")
+    return "\n".join(parts)
 
 
 def load_plugin(plugin: Plugin) -> tuple[type[Rule], ...]:
     """Import one plugin's rules and validate their metadata."""
     try:
-        loaded = plugin.entry_point.load()
+        loaded = plugin.load()
     except Exception as exc:
         raise PluginError(
             f"plugin {plugin.prefix} from {plugin.distribution} {plugin.version} failed to load: "

@@ -59,6 +59,13 @@ class GitRepo:
         self.git("add", "-A")
 
 
+@pytest.fixture(autouse=True)
+def _no_plugin_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests read the installed plugins afresh (some patch them) and never write the user's
+    cache; tests/engine/test_cache.py turns the cache on in a temporary directory."""
+    monkeypatch.setenv("CHANGERISK_NO_CACHE", "1")
+
+
 @pytest.fixture
 def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """HOME in tmp_path, no system git config, no inherited GIT_* variables."""

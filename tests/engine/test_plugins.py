@@ -380,7 +380,7 @@ def test_validate_rule(rule: object, words: str) -> None:
 
 
 def test_validate_rule_accepts_a_good_rule() -> None:
-    validate_rule(_rule(), Plugin("ACME", "acme-rules", "1", bare("ACME", "a:RULES")))
+    validate_rule(_rule(), Plugin("ACME", "acme-rules", "1", "a:RULES"))
 
 
 # --- select / ignore ----------------------------------------------------------------------
