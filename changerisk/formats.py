@@ -63,6 +63,11 @@ _CFN_HINT = re.compile(
     r"AWSTemplateFormatVersion|^\s*Resources\s*:\s*$|\"Resources\"\s*:|Type['\"]?\s*:\s*['\"]?AWS::",
     re.MULTILINE,
 )
+# The formats that hold shell commands: scripts, Makefiles, Dockerfiles, CI jobs, package.json
+# scripts and Ansible tasks (see changerisk/parsers/scripts.py).
+SCRIPT_FORMATS = frozenset(
+    {"shell", "makefile", "dockerfile", "ci", "github-workflow", "json", "ansible"}
+)
 SAMPLE_CHARS = 4000  # how much of a file format detection reads
 # Ansible: task and handler files of roles (`roles/x/tasks/main.yml`, `tasks/*.yml`), playbooks
 # by name (`playbook*.yml`, `site.yml`, `playbooks/**`), and any YAML list holding a play.

@@ -64,6 +64,10 @@ BUILTIN_FORMATS: dict[str, frozenset[str]] = {
         {"cloudformation", "iam-policy", "javascript", "python", "terraform", "typescript"}
     ),
     "K8S": frozenset({"helm", "kubernetes", "kustomize"}),
+    "MIG": frozenset(
+        {"alembic-migration", "django-migration", "javascript", "prisma", "rails-migration"}
+        | {"typescript"}
+    ),
     "NET": frozenset(
         {"cloudformation", "dockerfile", "go", "java", "javascript", "python", "shell"}
         | {"terraform", "typescript", "yaml"}

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from changerisk.formats import SCRIPT_FORMATS
 from changerisk.parsers.shell import Command
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
 from .commands import KubectlCall, kubectl_call
 from .shell_common import (
-    SCRIPT_FORMATS,
     added_commands,
     confidence_of,
     is_throwaway,

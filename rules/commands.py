@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from changerisk.formats import SCRIPT_FORMATS
 from changerisk.parsers.shell import Command
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
 from .shell_common import (
-    SCRIPT_FORMATS,
     ParsedCall,
     added_commands,
     confidence_of,

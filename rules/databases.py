@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from changerisk.formats import SCRIPT_FORMATS
 from changerisk.parsers.shell import Command
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
 from .shell_common import (
-    SCRIPT_FORMATS,
     Wipe,
     added_commands,
     confidence_of,

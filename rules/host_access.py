@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from changerisk.parsers.shell import Command
+from changerisk.formats import SCRIPT_FORMATS
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity, Status
 
-from .shell_common import SCRIPT_FORMATS, added_commands, confidence_of
+if TYPE_CHECKING:
+    from changerisk.parsers.shell import Command
+
+# The shell reader is imported where a script is read: GOV106 looks at every file, and a
+# change without scripts never needs it.
 
 _SUDOERS_PATH = re.compile(r"(^|/)(sudoers(\.d/[^/]+)?|sudoers\.d/[^/]+)$")
 _PAM_PATH = re.compile(r"(^|/)(pam\.d/[^/]+|pam\.conf)$")
@@ -168,6 +173,8 @@ class LoginAccessWidened(Rule):
 
     def _written(self, change: FileChange) -> Iterator[Finding]:
         if change.formats & SCRIPT_FORMATS:
+            from .shell_common import added_commands, confidence_of
+
             for command, line in added_commands(change):
                 found = _script_write(command)
                 if found is not None:
@@ -294,6 +301,8 @@ class WorldWritableOrSetuid(Rule):
     formats = SCRIPT_FORMATS
 
     def check(self, change: FileChange) -> Iterator[Finding]:
+        from .shell_common import added_commands, confidence_of
+
         for command, line in added_commands(change):
             if command.program != "chmod":
                 continue

@@ -660,6 +660,11 @@ def _read_events(changeset: ChangeSet) -> Iterator[tuple[FileChange, Event]]:
 
 class _MigrationRule(Rule):
     scope = "changeset"
+    # Django and Alembic migrations, Rails migrations, JS/TS migration folders, Prisma schemas
+    formats = frozenset(
+        {"django-migration", "alembic-migration", "rails-migration", "javascript", "typescript"}
+        | {"prisma"}
+    )
     kinds: ClassVar[frozenset[str]] = frozenset()
 
     def check_changeset(self, changeset: ChangeSet) -> Iterator[Finding]:

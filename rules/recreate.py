@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from changerisk.formats import SCRIPT_FORMATS
 from changerisk.parsers.shell import Command, commands_of
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
 from .cloud import cli_call
 from .commands import deleted_namespaces, kubectl_call, terraform_call
 from .shell_common import (
-    SCRIPT_FORMATS,
     ParsedCall,
     confidence_of,
     first_added,

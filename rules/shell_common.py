@@ -20,9 +20,6 @@ from typing import Any, NamedTuple
 from changerisk.parsers.shell import Command, commands_of, scripts_of, variables_of
 from changerisk.rule import Confidence, FileChange, Severity
 
-SCRIPT_FORMATS = frozenset(
-    {"shell", "makefile", "dockerfile", "ci", "github-workflow", "json", "ansible"}
-)
 _FALSE = frozenset({"0", "f", "false", "no"})
 
 

@@ -223,9 +223,13 @@ def may_mark(text: str) -> bool:
 
 def _search_words(words: re.Pattern[str], text: str) -> bool:
     """Whether `text` holds one of `words` (an alternation of plain words): RE2 looks for
-    all of them in one pass, Python's engine tries each word at each place."""
-    linear = _linear(words.pattern)
+    all of them in one pass, Python's engine tries each word at each place (which only tells
+    on a long text: a short one is not worth loading RE2 for)."""
+    linear = _linear(words.pattern) if len(text) > _LONG_TEXT else None
     return (linear or words).search(text) is not None
+
+
+_LONG_TEXT = 20_000
 
 
 @cache
