@@ -53,12 +53,13 @@ _DUMP = re.compile(
 )
 _QUERY_FILE = re.compile(r"^\s*--\s*name:\s*\w+", re.M)  # sqlc, yesql, HugSQL: query definitions
 # A word without which no statement yields an op a rule reports (a drop, a data loss, a type
-# change, NOT NULL, an index, a rename; `ALTER COLUMN c int` is SQL Server's type change,
-# `sp_rename` its rename). A change whose SQL has none of them is only additive (new tables,
-# nullable columns, inserts) and is not parsed at all: the other ops only give the reported
-# ones their context.
+# change, NOT NULL, an index, a constraint, a rename; `ALTER COLUMN c int` is SQL Server's
+# type change, `sp_rename` its rename). A change whose SQL has none of them is only additive
+# (new tables, nullable columns, inserts) and is not parsed at all: the other ops only give the
+# reported ones their context.
 _REPORTABLE = re.compile(
-    r"\b(?:DROP|TRUNCATE|DELETE|UPDATE|TYPE|NOT|NOTNULL|INDEX|KEY|MODIFY|CHANGE|PRIMARY)\b"
+    r"\b(?:DROP|TRUNCATE|DELETE|UPDATE|TYPE|NOT|NOTNULL|INDEX|KEY|MODIFY|CHANGE|PRIMARY|"
+    r"CONSTRAINT|CHECK|UNIQUE|EXCLUDE|REFERENCES)\b"
     r"|\bALTER\s+COLUMN\b|RENAME",
     re.IGNORECASE,
 )
@@ -811,6 +812,86 @@ class IndexWithoutConcurrently(_SqlRule):
         )
 
 
+class ConstraintUnderLock(_SqlRule):
+    """A migration adds a constraint to an existing PostgreSQL table in the form that blocks
+    it while every row is checked or an index is built.
+
+    ## Why it matters
+    `ADD CONSTRAINT … FOREIGN KEY` checks every existing row while writes to the table and to
+    the table it references wait; `CHECK` does so under an ACCESS EXCLUSIVE lock, which stops
+    reads too; `UNIQUE`, `PRIMARY KEY` and `EXCLUDE` build an index under that lock. On a large
+    table that is minutes of errors and timeouts. Added `NOT VALID` and validated by a later
+    `VALIDATE CONSTRAINT` (which lets reads and writes go on), or built on an index made
+    `CONCURRENTLY` beforehand (`USING INDEX`), the same constraint blocks for a moment only.
+    Constraints on tables the change creates are not reported.
+
+    ## Bad
+    ```diff
+    --- /dev/null
+    +++ b/migrations/000046_orders_fk.up.sql
+    @@ -0,0 +1,2 @@
+    +ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+    +  FOREIGN KEY (customer_id) REFERENCES customers (id);
+    ```
+
+    ## Good
+    ```diff
+    --- /dev/null
+    +++ b/migrations/000046_orders_fk.up.sql
+    @@ -0,0 +1,3 @@
+    +ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+    +  FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+    +ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;
+    ```
+    """
+
+    code = "SQL205"
+    name = "sql-constraint-added-under-lock"
+    category = Category.DESTRUCTIVE
+    severity = Severity.MEDIUM
+
+    def check_op(
+        self, context: ChangeContext, file: SqlFile, position: tuple[int, int], op: Op
+    ) -> Iterator[Finding]:
+        if op.kind != sql.ADD_CONSTRAINT or not file.migration or file.dialect != "postgres":
+            return
+        if context.created(op.key) or is_temporary_name(op.name):
+            return
+        named = f"{op.object} constraint {op.detail}" if op.detail else f"a {op.object} constraint"
+        if op.object in ("foreign key", "check"):
+            if op.not_valid:
+                return
+            blocked = (
+                f"writes to {op.name} and to the table it references"
+                if op.object == "foreign key"
+                else f"reads and writes of {op.name}"
+            )
+            message = (
+                f"adds {named} to {op.name} without NOT VALID: {blocked} wait while every "
+                "existing row is checked"
+            )
+            hint = (
+                "add it NOT VALID, then run ALTER TABLE … VALIDATE CONSTRAINT in a later "
+                "statement: it checks the rows without blocking reads or writes"
+            )
+        else:
+            if op.using_index:
+                return
+            message = (
+                f"adds {named} to {op.name}: its index is built while reads and writes of "
+                f"{op.name} wait"
+            )
+            hint = (
+                "build the index first with CREATE UNIQUE INDEX CONCURRENTLY, then add the "
+                "constraint USING INDEX"
+                if op.object != "exclusion"
+                else "add it while the table is small, or to a new table you fill and swap in"
+            )
+        yield self.finding(
+            file.change, op.line, message, hint=hint, confidence=_confidence(file, op)
+        )
+
+
 class ObjectRenamed(_SqlRule):
     """A migration renames a table or a column that running code uses.
 
@@ -882,5 +963,6 @@ RULES = (
     ColumnTypeChanged,
     NotNullOnExistingTable,
     IndexWithoutConcurrently,
+    ConstraintUnderLock,
     ObjectRenamed,
 )

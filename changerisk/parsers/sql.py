@@ -4,7 +4,8 @@
 dollar quotes, quoted identifiers, psql meta-commands, `COPY … FROM stdin` data, MySQL
 `DELIMITER` and SQL Server `GO`, and turns each statement into `Op`s (drop, drop column,
 truncate, delete or update without WHERE, column type change, NOT NULL, rename, index creation,
-table creation), each with the line it stands on. It accepts any text and never raises.
+constraint added to a table, table creation), each with the line it stands on. It accepts any
+text and never raises.
 
 Parser choice: each statement goes first to PostgreSQL's own grammar through `pglast`
 (libpg_query: the parser squawk uses, so "what PostgreSQL would run" is what we read). Its wheel
@@ -36,6 +37,7 @@ NOT_NULL_CHECK = "not-null-check"  # CHECK (column IS NOT NULL), validated or no
 RENAME_TABLE = "rename-table"  # `detail`: the new name
 RENAME_COLUMN = "rename-column"  # `detail`: the new name
 CREATE_INDEX = "create-index"
+ADD_CONSTRAINT = "add-constraint"  # `object`: the constraint's kind; `detail`: its name
 CREATE = "create"  # `object`: table or view
 COPY_ROWS = "copy-rows"  # INSERT … SELECT or CREATE TABLE … AS: `detail` the source tables
 
@@ -84,6 +86,8 @@ class Op(NamedTuple):
     end_line: int = 0  # the statement's last line
     first_line: int = 0  # the statement's first line
     closed: bool = True  # the statement was ended by `;`: nothing after it was unseen
+    not_valid: bool = False  # ADD CONSTRAINT … NOT VALID: existing rows are not checked
+    using_index: bool = False  # ADD CONSTRAINT … USING INDEX: an index built beforehand
 
     @property
     def key(self) -> str:
@@ -630,7 +634,37 @@ def _ast_alter(node: Any, stmt: Statement) -> list[Op]:
             column = _not_null_check(cmd.def_)
             if column:
                 out.append(Op(NOT_NULL_CHECK, table, line, column=column))
+            added = _ast_constraint(table, cmd.def_, line)
+            if added is not None:
+                out.append(added)
     return out
+
+
+_PG_CONSTRAINTS = {
+    "CONSTR_FOREIGN": "foreign key",
+    "CONSTR_CHECK": "check",
+    "CONSTR_UNIQUE": "unique",
+    "CONSTR_PRIMARY": "primary key",
+    "CONSTR_EXCLUSION": "exclusion",
+}
+
+
+def _ast_constraint(table: str, con: Any, line: int) -> Op | None:
+    """`ALTER TABLE … ADD [CONSTRAINT name] FOREIGN KEY | CHECK | UNIQUE | PRIMARY KEY …`."""
+    if type(con).__name__ != "Constraint":
+        return None
+    what = _PG_CONSTRAINTS.get(con.contype.name)
+    if what is None:
+        return None
+    return Op(
+        ADD_CONSTRAINT,
+        table,
+        line,
+        object=what,
+        detail=con.conname or "",
+        not_valid=bool(con.skip_validation),
+        using_index=bool(con.indexname),
+    )
 
 
 def _ast_add_column(table: str, col: Any, line: int) -> Op:

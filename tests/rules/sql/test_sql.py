@@ -281,6 +281,46 @@ FIRES = [
         {("SQL101", "db/migrations/0003_init.sql", 4)},
         {},
     ),
+    (
+        "foreign_key_validated_under_lock",
+        added(
+            GOMIGRATE,
+            """
+            ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+              FOREIGN KEY (customer_id) REFERENCES customers (id);
+            """,
+        ),
+        {("SQL205", GOMIGRATE, 1)},
+        {
+            ("SQL205", 1): "adds foreign key constraint orders_customer_fk to orders without "
+            "NOT VALID: writes to orders and to the table it references wait while every "
+            "existing row is checked"
+        },
+    ),
+    (
+        "check_validated_under_lock",
+        added(PRISMA, 'ALTER TABLE "Order" ADD CHECK (total >= 0);'),
+        {("SQL205", PRISMA, 1)},
+        {
+            ("SQL205", 1): "adds a check constraint to Order without NOT VALID: reads and "
+            "writes of Order wait while every existing row is checked"
+        },
+    ),
+    (
+        "unique_constraint_builds_an_index",
+        added(FLYWAY, "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);"),
+        {("SQL205", FLYWAY, 1)},
+        {
+            ("SQL205", 1): "adds unique constraint users_email_key to users: its index is "
+            "built while reads and writes of users wait"
+        },
+    ),
+    (
+        "primary_key_added_later",
+        added(GOMIGRATE, "ALTER TABLE events ADD PRIMARY KEY (id);"),
+        {("SQL205", GOMIGRATE, 1)},
+        {},
+    ),
 ]
 
 
@@ -432,6 +472,50 @@ QUIET = [
     (
         "deleted_migration_file",
         "diff --git a/m/V1__a.sql b/m/V1__a.sql\ndeleted file mode 100644\n--- a/m/V1__a.sql\n+++ /dev/null\n@@ -1 +0,0 @@\n-DROP TABLE users;\n",
+    ),
+    (
+        "foreign_key_not_valid_then_validated",
+        added(
+            GOMIGRATE,
+            """
+            ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+              FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+            ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;
+            """,
+        ),
+    ),
+    (
+        "unique_using_an_index_built_concurrently",
+        added(
+            GOMIGRATE,
+            """
+            CREATE UNIQUE INDEX CONCURRENTLY users_email_idx ON users (email);
+            ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;
+            """,
+        ),
+    ),
+    (
+        "constraints_on_a_new_table",
+        added(
+            GOMIGRATE,
+            """
+            CREATE TABLE invoices (id bigint, order_id bigint, total int);
+            ALTER TABLE invoices ADD PRIMARY KEY (id);
+            ALTER TABLE invoices ADD FOREIGN KEY (order_id) REFERENCES orders (id);
+            ALTER TABLE invoices ADD CHECK (total >= 0);
+            """,
+        ),
+    ),
+    (
+        "constraint_in_a_mysql_migration",
+        added(
+            "db/migrations/20240104.sql",
+            "ALTER TABLE `orders` ADD CONSTRAINT fk FOREIGN KEY (`c`) REFERENCES `customers` (`id`);",
+        ),
+    ),
+    (
+        "constraint_in_a_schema_dump_script",
+        added("scripts/schema.sql", "ALTER TABLE orders ADD FOREIGN KEY (c) REFERENCES c (id);"),
     ),
 ]
 
