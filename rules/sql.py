@@ -53,13 +53,13 @@ _DUMP = re.compile(
 )
 _QUERY_FILE = re.compile(r"^\s*--\s*name:\s*\w+", re.M)  # sqlc, yesql, HugSQL: query definitions
 # A word without which no statement yields an op a rule reports (a drop, a data loss, a type
-# change, NOT NULL, an index, a constraint, a rename; `ALTER COLUMN c int` is SQL Server's
-# type change, `sp_rename` its rename). A change whose SQL has none of them is only additive
-# (new tables, nullable columns, inserts) and is not parsed at all: the other ops only give the
-# reported ones their context.
+# change, NOT NULL, an index, a constraint, a column default, a rename; `ALTER COLUMN c int`
+# is SQL Server's type change, `sp_rename` its rename). A change whose SQL has none of them is
+# only additive (new tables, nullable columns, inserts) and is not parsed at all: the other
+# ops only give the reported ones their context.
 _REPORTABLE = re.compile(
     r"\b(?:DROP|TRUNCATE|DELETE|UPDATE|TYPE|NOT|NOTNULL|INDEX|KEY|MODIFY|CHANGE|PRIMARY|"
-    r"CONSTRAINT|CHECK|UNIQUE|EXCLUDE|REFERENCES)\b"
+    r"CONSTRAINT|CHECK|UNIQUE|EXCLUDE|REFERENCES|DEFAULT|GENERATED|(?:BIG|SMALL)?SERIAL[248]?)\b"
     r"|\bALTER\s+COLUMN\b|RENAME",
     re.IGNORECASE,
 )
@@ -892,6 +892,60 @@ class ConstraintUnderLock(_SqlRule):
         )
 
 
+class ColumnAddedWithRewrite(_SqlRule):
+    """A migration adds a column whose value PostgreSQL computes for every existing row, which
+    rewrites the whole table under lock.
+
+    ## Why it matters
+    Since PostgreSQL 11 a new column with a constant default (or `now()`, computed once) is
+    added in an instant. A volatile default (`gen_random_uuid()`, `random()`,
+    `clock_timestamp()`, `nextval()`), a `serial` type, an identity column or a stored
+    generated column needs its own value in each row: the table and its indexes are rewritten
+    while an ACCESS EXCLUSIVE lock stops every read and write, minutes on a large table.
+    Columns of tables the change creates are not reported.
+
+    ## Bad
+    ```diff
+    --- /dev/null
+    +++ b/migrations/000047_orders_uuid.up.sql
+    @@ -0,0 +1 @@
+    +ALTER TABLE orders ADD COLUMN public_id uuid NOT NULL DEFAULT gen_random_uuid();
+    ```
+
+    ## Good
+    ```diff
+    --- /dev/null
+    +++ b/migrations/000047_orders_uuid.up.sql
+    @@ -0,0 +1,2 @@
+    +ALTER TABLE orders ADD COLUMN public_id uuid;
+    +ALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();
+    ```
+    """
+
+    code = "SQL206"
+    name = "sql-column-added-with-table-rewrite"
+    category = Category.DESTRUCTIVE
+    severity = Severity.MEDIUM
+
+    def check_op(
+        self, context: ChangeContext, file: SqlFile, position: tuple[int, int], op: Op
+    ) -> Iterator[Finding]:
+        if op.kind != sql.ADD_COLUMN or not op.detail or not file.migration:
+            return
+        if file.dialect != "postgres" or context.created(op.key) or is_temporary_name(op.name):
+            return
+        yield self.finding(
+            file.change,
+            op.line,
+            f"adds column {op.name}.{op.column} with {op.detail}: PostgreSQL rewrites "
+            f"{op.name} and its indexes under an ACCESS EXCLUSIVE lock, so reads and writes "
+            "wait until it ends",
+            hint="add the column without that default, set it for new rows with ALTER COLUMN "
+            "… SET DEFAULT, then fill existing rows in batches",
+            confidence=_confidence(file, op),
+        )
+
+
 class ObjectRenamed(_SqlRule):
     """A migration renames a table or a column that running code uses.
 
@@ -964,5 +1018,6 @@ RULES = (
     NotNullOnExistingTable,
     IndexWithoutConcurrently,
     ConstraintUnderLock,
+    ColumnAddedWithRewrite,
     ObjectRenamed,
 )

@@ -32,7 +32,7 @@ DELETE_ALL = "delete-all"
 UPDATE_ALL = "update-all"  # `detail`: the columns set, comma-separated
 ALTER_TYPE = "alter-type"  # `detail`: the new type as written
 SET_NOT_NULL = "set-not-null"
-ADD_COLUMN = "add-column"  # `not_null` and `has_default` say how
+ADD_COLUMN = "add-column"  # `not_null`, `has_default` say how; `detail`: why the table is rewritten
 NOT_NULL_CHECK = "not-null-check"  # CHECK (column IS NOT NULL), validated or not
 RENAME_TABLE = "rename-table"  # `detail`: the new name
 RENAME_COLUMN = "rename-column"  # `detail`: the new name
@@ -668,19 +668,66 @@ def _ast_constraint(table: str, con: Any, line: int) -> Op | None:
 
 
 def _ast_add_column(table: str, col: Any, line: int) -> Op:
+    """The column added; `detail` says why PostgreSQL must rewrite the table for it (a
+    value computed for each row), empty when it need not."""
     not_null = has_default = False
+    rewrite = ""
     for con in col.constraints or ():
         ctype = con.contype.name
         if ctype in ("CONSTR_NOTNULL", "CONSTR_PRIMARY"):
             not_null = True
         elif ctype in ("CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED"):
             has_default = True
+        if ctype == "CONSTR_DEFAULT":
+            volatile = sorted(set(_function_names(con.raw_expr)) & _VOLATILE)
+            if volatile:
+                rewrite = f"a volatile default ({volatile[0]}())"
+        elif ctype == "CONSTR_IDENTITY":
+            rewrite = "an identity column"
+        elif ctype == "CONSTR_GENERATED":
+            rewrite = "a stored generated column"
     type_name = _names(col.typeName.names).rsplit(".", 1)[-1].lower() if col.typeName else ""
     if type_name in ("serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"):
         has_default = True
+        rewrite = f"a {type_name} column"
     return Op(
-        ADD_COLUMN, table, line, column=col.colname, not_null=not_null, has_default=has_default
+        ADD_COLUMN,
+        table,
+        line,
+        column=col.colname,
+        not_null=not_null,
+        has_default=has_default,
+        detail=rewrite,
     )
+
+
+# Built-in functions PostgreSQL marks volatile that defaults use: a new column with one of them
+# as its default gets a value computed for each row (`now()` and `current_timestamp` are
+# stable: one value for the statement, stored once, no rewrite).
+_VOLATILE = frozenset(
+    {"gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4"}
+    | {"random", "clock_timestamp", "timeofday", "nextval", "uuidv4", "uuidv7"}
+)
+
+
+def _function_names(node: Any, depth: int = 0) -> Iterator[str]:
+    """The (unqualified, lower-case) names of the functions an expression calls, to a depth
+    no default expression reaches (a hostile one is not walked to the recursion limit)."""
+    from pglast import ast
+
+    if depth > _MAX_EXPRESSION_DEPTH:
+        return
+    if isinstance(node, ast.FuncCall) and node.funcname:
+        yield str(node.funcname[-1].sval).lower()
+    if isinstance(node, ast.Node):
+        for name in getattr(type(node), "__slots__", ()):
+            yield from _function_names(getattr(node, name), depth + 1)
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _function_names(item, depth + 1)
+
+
+_MAX_EXPRESSION_DEPTH = 100
 
 
 def _not_null_check(con: Any) -> str:
