@@ -108,8 +108,9 @@ def _needed_text(pattern: str) -> str:
     `**/` may match no directory at all, so the `/` after a `**` is not part of the run."""
     if "\\" in pattern or "//" in pattern:
         return ""
-    pieces = _WILDCARD.split(pattern.lstrip("/"))
-    stars = _WILDCARD.findall(pattern.lstrip("/"))
+    pattern = pattern.lstrip("/")
+    pieces = _WILDCARD.split(pattern)
+    stars = _WILDCARD.findall(pattern)
     for index, star in enumerate(stars, start=1):
         if star.startswith("**") and pieces[index].startswith("/"):
             pieces[index] = pieces[index][1:]
