@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from changerisk.registry import cache_name, find_plugins
 
 PROBE = (
     "import sys\n"
-    "from changerisk.registry import cache_name, find_plugins\n"
+    "from changerisk.registry import find_plugins\n"
     "print(' '.join(p.prefix for p in find_plugins()))\n"
     "print('importlib.metadata' in sys.modules)\n"
 )
@@ -66,7 +65,7 @@ def test_an_edited_entry_points_file_is_seen(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["", "not json", '{"key": "other", "value": []}', textwrap.dedent('{"key": 1}'), "[1, 2]"],
+    ["", "not json", '{"key": "other", "value": []}', '{"key": 1}', "[1, 2]"],
 )
 def test_a_damaged_cache_is_a_miss(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
