@@ -175,3 +175,50 @@ def test_a_hunk_deep_in_a_large_file_is_read_in_linear_time() -> None:
             "@@ -60000,2 +60000,3 @@\n   echo start\n+  kubectl delete ns preview\n   echo end\n"
         )
         run_diff(diff, rules=RULES)
+
+
+SHELL_TEXT = st.lists(
+    st.one_of(
+        LINES.map("\n".join),
+        st.sampled_from(
+            [
+                'X=1 Y="$(cat f)" cmd "$X"',
+                'for i in a b; do rm -rf "$i"; done',
+                'f() { local A=$1; kubectl delete ns "$A"; }',
+                "echo $(for j in 1 2; do B=$j echo; done) | tee x",
+                'if [ -n "$Z" ]; then Z=2; fi; ( cd x && W=3 make )',
+                "cat <<EOF\nA=1\nEOF\n",
+                "case $x in a) C=1;; *) D=2 rm -f y;; esac",
+                "((i++)); [[ $a == b ]] && E=5",
+                "{ echo; } || for ((k=0; k<3; k++)); do :; done",
+                "unterminated 'quote\nF=1 && for",
+            ]
+        ),
+    ),
+    max_size=6,
+).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SHELL_TEXT)
+def test_the_node_walk_finds_what_a_query_finds(script: str) -> None:
+    """`_wanted_nodes` walks the tree instead of compiling a query (5 ms against the bash
+    grammar): it finds the same nodes, in document order, but for the empty commands error
+    recovery makes up (`a |`), which the query matches only sometimes."""
+    import tree_sitter
+
+    from changerisk.parsers import shell
+
+    masked, _ = shell._mask_expressions(script)  # as `_parse` does: the scanner is unsafe on
+    tree = tree_sitter.Parser(shell._language()).parse(masked.encode())  # non-ASCII text
+    query = tree_sitter.Query(
+        shell._language(), "(command) @c (variable_assignment) @a (for_statement) @f"
+    )
+    captures = tree_sitter.QueryCursor(query).captures(tree.root_node)
+    walked = shell._wanted_nodes(tree.root_node)
+    for nodes, name in zip(walked, ("c", "a", "f"), strict=True):
+        assert [(n.start_byte, n.end_byte, n.type) for n in nodes] == sorted(
+            (n.start_byte, n.end_byte, n.type)
+            for n in captures.get(name, [])
+            if n.end_byte > n.start_byte
+        )
