@@ -206,10 +206,7 @@ def check(
 ) -> Report:
     """Check a change and return its report. `select`/`ignore` extend the configuration's."""
     config = config or load_config(start=Path(changeset.repo_root or os.getcwd()))
-    if rules is not None:
-        available = list(rules)
-    else:
-        available = rules_for(f for change in changeset.files for f in change.formats)
+    available = list(rules) if rules is not None else rules_for(changeset)
     chosen = select_rules(
         available,
         select=tuple(select) or config.select,

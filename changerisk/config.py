@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from changerisk.datafiles import read_text
 from changerisk.errors import ConfigError
 from changerisk.model import LEVEL_NAMES, Severity
 from changerisk.rule import CriticalPath
@@ -461,9 +461,7 @@ def _check_globs(patterns: tuple[str, ...], key: str) -> None:
 def _validator() -> Callable[[Any], Any]:
     import fastjsonschema
 
-    schema = json.loads(
-        resources.files("changerisk").joinpath("data/config.schema.json").read_text()
-    )
+    schema = json.loads(read_text("config.schema.json"))
     validate: Callable[[Any], Any] = fastjsonschema.compile(schema)
     return validate
 

@@ -12,15 +12,16 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from changerisk.regex import lazy_compile
 from changerisk.signoff import Section
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*)$")
-_BOLD = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)(.+?)(?:\*\*|__)\s*:?\s*(.*)$")
-_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?([A-Za-z][A-Za-z /&'-]{1,60}?)\s*:\s*(.*)$")
-_PLACEHOLDER = re.compile(
+_HEADING = lazy_compile(r"^ {0,3}(#{1,6})[ \t]+(.*)$")
+_BOLD = lazy_compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)(.+?)(?:\*\*|__)\s*:?\s*(.*)$")
+_LABEL = lazy_compile(r"^\s*(?:[-*+]\s+)?([A-Za-z][A-Za-z /&'-]{1,60}?)\s*:\s*(.*)$")
+_PLACEHOLDER = lazy_compile(
     r"^[\s\-*_.…:>|`]*(?:todo|tbd|tba|fill (?:this )?in|\?+)?[\s\-*_.…:]*$", re.I
 )
-_WORDS = re.compile(r"[^a-z0-9+]+")
+_WORDS = lazy_compile(r"[^a-z0-9+]+")
 
 
 def _norm(text: str) -> str:
@@ -43,6 +44,7 @@ def blocks(text: str, sections: Sequence[Section] = ()) -> list[Block]:
     body: list[str] = []
     for line in text.splitlines():
         match = _HEADING.match(line)
+        is_heading = match is not None
         bold = None if match else _BOLD.match(line)
         if bold and _norm(bold.group(1)) in names:
             match = bold
@@ -51,8 +53,8 @@ def blocks(text: str, sections: Sequence[Section] = ()) -> list[Block]:
             label = None
         if match:
             out.append(Block(title, "\n".join(body), heading))
-            title = match.group(2).rstrip(" \t#") if match.re is _HEADING else match.group(1)
-            body = [match.group(2)] if match.re is _BOLD else []
+            title = match.group(2).rstrip(" \t#") if is_heading else match.group(1)
+            body = [] if is_heading else [match.group(2)]
             heading = True
         elif label:
             out.append(Block(title, "\n".join(body), heading))

@@ -11,13 +11,14 @@ from operator import itemgetter
 from changerisk.errors import InputError
 from changerisk.formats import SAMPLE_CHARS, detect_formats
 from changerisk.model import FileChange, Hunk, Line, Status
+from changerisk.regex import lazy_compile
 
-_INDEX = re.compile(r"^index ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)(?: (\d+))?$", re.MULTILINE)
-_OLD_MODE = re.compile(r"^(?:old mode|deleted file mode) (\d+)$", re.MULTILINE)
-_NEW_MODE = re.compile(r"^(?:new mode|new file mode) (\d+)$", re.MULTILINE)
-_DIFF_GIT = re.compile(r"^diff --git ", re.MULTILINE)
-_HEADER = re.compile(r"^(diff --git |--- |\+\+\+ |@@ )", re.MULTILINE)
-_HUNK_HEADER = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+_INDEX = lazy_compile(r"^index ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)(?: (\d+))?$", re.MULTILINE)
+_OLD_MODE = lazy_compile(r"^(?:old mode|deleted file mode) (\d+)$", re.MULTILINE)
+_NEW_MODE = lazy_compile(r"^(?:new mode|new file mode) (\d+)$", re.MULTILINE)
+_DIFF_GIT = lazy_compile(r"^diff --git ", re.MULTILINE)
+_HEADER = lazy_compile(r"^(diff --git |--- |\+\+\+ |@@ )", re.MULTILINE)
+_HUNK_HEADER = lazy_compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
 _C_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13}
 # Stands for the space of " b/" inside a path while unidiff reads the file header: unidiff
@@ -36,9 +37,9 @@ def decode(data: bytes, origin: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-_SECTION_TEXT = re.compile(r"^diff --git ", re.MULTILINE)
-_PATCH_START = re.compile(r"^(?:--- |@@ )", re.MULTILINE)
-_SIDE_PATH = re.compile(r"^(---|\+\+\+) (.*)$", re.MULTILINE)
+_SECTION_TEXT = lazy_compile(r"^diff --git ", re.MULTILINE)
+_PATCH_START = lazy_compile(r"^(?:--- |@@ )", re.MULTILINE)
+_SIDE_PATH = lazy_compile(r"^(---|\+\+\+) (.*)$", re.MULTILINE)
 
 
 def _binary_by_file(text: str, data: bytes, origin: str) -> str:
@@ -132,7 +133,7 @@ def _section_starts(data: bytes) -> Iterator[int]:
         at = data.find(b"\ndiff --git ", at + 1)
 
 
-_FILE_HEADER = re.compile(rb"^(?:\+\+\+ (?:b/)?|diff --git a/\S+ b/)(.+)$", re.MULTILINE)
+_FILE_HEADER = lazy_compile(rb"^(?:\+\+\+ (?:b/)?|diff --git a/\S+ b/)(.+)$", re.MULTILINE)
 
 
 def _in_file(data: bytes, offset: int, begin: int = 0) -> str:
@@ -202,17 +203,17 @@ def _read_diff(text: str, origin: str) -> list[FileChange]:
 # ---/+++ lines, hunks whose lines add up to their headers) and gives up (None) on anything
 # else, which the general reader below (unidiff's header pass, the hunk checks) then reads or
 # refuses: on what it accepts, both give the same file changes (tests/engine/test_diff_fast.py).
-_GIT_FILE = re.compile(
+_GIT_FILE = lazy_compile(
     r'diff --git a/((?:(?! b/)[^\t\n"])+) b/((?:(?! b/)[^\t\n"])+)\n'
     r"((?:(?:old mode|new mode|deleted file mode|new file mode) [0-9]+\n"
     r"|(?:index|similarity index|dissimilarity index|rename from|rename to|copy from|copy to)"
     r" [^\n]*\n)*)"
     r"(?:(Binary files [^\t\n]+ differ\n)|--- [^\n]*\n\+\+\+ ([^\t\n]*)\n)?"
 )
-_GIT_HUNK = re.compile(r"@@ -([0-9]+)(?:,([0-9]+))? \+([0-9]+)(?:,([0-9]+))? @@[ ]?([^\n]*)\n")
+_GIT_HUNK = lazy_compile(r"@@ -([0-9]+)(?:,([0-9]+))? \+([0-9]+)(?:,([0-9]+))? @@[ ]?([^\n]*)\n")
 # a run of hunk lines of one kind: added, removed, context (a bare empty line is context),
 # or "\ No newline at end of file" notes
-_RUN = re.compile(r"((?:\+[^\n]*\n)+)|((?:-[^\n]*\n)+)|((?:(?: [^\n]*)?\n)+)|((?:\\[^\n]*\n)+)")
+_RUN = lazy_compile(r"((?:\+[^\n]*\n)+)|((?:-[^\n]*\n)+)|((?:(?: [^\n]*)?\n)+)|((?:\\[^\n]*\n)+)")
 _NO_NEWLINE = "\\ No newline at end of file"
 _DEV_NULL = "/dev/null"
 
@@ -469,10 +470,10 @@ def _protect_header_paths(text: str) -> str:
     return "\n".join(lines)
 
 
-_MOVED_FROM = re.compile(r"^(?:rename|copy) from (.+)$", re.MULTILINE)
-_MOVED_TO = re.compile(r"^(?:rename|copy) to (.+)$", re.MULTILINE)
-_QUOTED_PAIR = re.compile(f"({_QUOTED}) ({_QUOTED})")
-_GIT_HEADER_LINE = re.compile(r"^diff --git .+$", re.MULTILINE)
+_MOVED_FROM = lazy_compile(r"^(?:rename|copy) from (.+)$", re.MULTILINE)
+_MOVED_TO = lazy_compile(r"^(?:rename|copy) to (.+)$", re.MULTILINE)
+_QUOTED_PAIR = lazy_compile(f"({_QUOTED}) ({_QUOTED})")
+_GIT_HEADER_LINE = lazy_compile(r"^diff --git .+$", re.MULTILINE)
 
 
 def _split_git_header(header: str, extended: str) -> tuple[str, str, int] | None:

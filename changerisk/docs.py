@@ -7,11 +7,12 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from changerisk.regex import lazy_compile
 from changerisk.rule import Rule
 
-_SECTION = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
+_SECTION = lazy_compile(r"^## (.+?)\s*$", re.MULTILINE)
 EXAMPLE_LANGUAGES = ("diff", "json")
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+_FENCE = lazy_compile(r"^```(\w*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 
 
 class RuleDoc(NamedTuple):

@@ -13,7 +13,7 @@ from changerisk.gate import SignoffInputs, apply, exception_findings
 from changerisk.model import Category, ChangeSet, FileChange, Finding, Severity
 from changerisk.owners import codeowners_of
 from changerisk.paths import matches_any
-from changerisk.registry import matches
+from changerisk.registry import family, matches
 from changerisk.report import Report, Suppressed
 from changerisk.rule import Rule, RuleSettings
 from changerisk.scoring import adjust, verdict
@@ -23,7 +23,7 @@ from changerisk.suppression import Suppression, covering, suppressions_in
 def run_rules(changeset: ChangeSet, rules: Sequence[type[Rule]], config: Config) -> list[Finding]:
     """Every finding of every rule; a rule that raises stops the run with `RuleCrash`."""
     settings = RuleSettings(critical_paths=config.critical_paths, options=config.rule_options())
-    instances = [rule(settings) for rule in rules]
+    instances = [rule(settings) for rule in _gated(changeset, rules)]
     per_file = [r for r in instances if r.scope == "file"]
     whole = [r for r in instances if r.scope == "changeset"]
     findings: list[Finding] = []
@@ -34,6 +34,21 @@ def run_rules(changeset: ChangeSet, rules: Sequence[type[Rule]], config: Config)
     for rule in whole:
         findings.extend(_guarded(rule, "the change", partial(rule.check_changeset, changeset)))
     return findings
+
+
+def _gated(changeset: ChangeSet, rules: Sequence[type[Rule]]) -> list[type[Rule]]:
+    """`rules` but the built-in ones whose family's gate the change keeps closed: none of them
+    could report (`registry.rules_for` did not import them for a check; rules given directly,
+    as in tests, are asked the same way)."""
+    families = {family(rule) for rule in rules} - {""}
+    if not families:
+        return list(rules)
+    from changerisk.gates import GATES, closed
+
+    if not families & GATES.keys():
+        return list(rules)
+    shut = closed(changeset)
+    return [rule for rule in rules if family(rule) not in shut]
 
 
 class _Wanting:

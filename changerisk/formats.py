@@ -10,6 +10,7 @@ import re
 from pathlib import PurePosixPath
 
 from changerisk.paths import is_plain
+from changerisk.regex import lazy_compile
 
 _BY_SUFFIX = {
     ".tf": "terraform",
@@ -51,15 +52,15 @@ _BY_NAME = {
     "justfile": "makefile",
 }
 
-_CI_FILES = re.compile(
+_CI_FILES = lazy_compile(
     r"(^|/)(\.gitlab-ci\.ya?ml|azure-pipelines\.ya?ml|bitbucket-pipelines\.ya?ml|"
     r"\.circleci/config\.ya?ml|\.travis\.ya?ml|buildspec\.ya?ml|cloudbuild\.ya?ml|"
     r"\.buildkite/.*\.ya?ml|\.drone\.ya?ml|Taskfile\.ya?ml)$"
 )
 # Block style, flow style (`{apiVersion: v1, kind: …}`), quoted keys and JSON manifests.
-_K8S_HINT = re.compile(r"""(?:^|[{,])\s*["']?apiVersion["']?\s*:""", re.MULTILINE)
-_K8S_KIND = re.compile(r"""(?:^|[{,])\s*["']?kind["']?\s*:\s*["']?[A-Z]\w*""", re.MULTILINE)
-_CFN_HINT = re.compile(
+_K8S_HINT = lazy_compile(r"""(?:^|[{,])\s*["']?apiVersion["']?\s*:""", re.MULTILINE)
+_K8S_KIND = lazy_compile(r"""(?:^|[{,])\s*["']?kind["']?\s*:\s*["']?[A-Z]\w*""", re.MULTILINE)
+_CFN_HINT = lazy_compile(
     r"AWSTemplateFormatVersion|^\s*Resources\s*:\s*$|\"Resources\"\s*:|Type['\"]?\s*:\s*['\"]?AWS::",
     re.MULTILINE,
 )
@@ -72,13 +73,13 @@ SAMPLE_CHARS = 4000  # how much of a file format detection reads
 # Ansible: task and handler files of roles (`roles/x/tasks/main.yml`, `tasks/*.yml`), playbooks
 # by name (`playbook*.yml`, `site.yml`, `playbooks/**`), and any YAML list holding a play.
 _ANSIBLE_DIRS = frozenset({"tasks", "handlers"})
-_ANSIBLE_NAMES = re.compile(r"^(playbook[^/]*|site|main|deploy|provision|setup)\.ya?ml$")
-_YAML_LIST = re.compile(r"^- ", re.MULTILINE)
-_PLAY = re.compile(
+_ANSIBLE_NAMES = lazy_compile(r"^(playbook[^/]*|site|main|deploy|provision|setup)\.ya?ml$")
+_YAML_LIST = lazy_compile(r"^- ", re.MULTILINE)
+_PLAY = lazy_compile(
     r"^- (?:[^\n]*\n(?:  [^\n]*\n)*?)?  hosts\s*:|^- hosts\s*:|^- import_playbook\s*:",
     re.MULTILINE,
 )
-_IAM_HINT = re.compile(r"[\"']?(Statement|Effect|Action|NotAction|Principal)[\"']?\s*:")
+_IAM_HINT = lazy_compile(r"[\"']?(Statement|Effect|Action|NotAction|Principal)[\"']?\s*:")
 
 
 def detect_formats(path: str, sample: str = "") -> frozenset[str]:

@@ -12,7 +12,6 @@ import atexit
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 
@@ -122,6 +121,8 @@ def diff_worktree(root: str, paths: Sequence[str] = (), text: bool = False) -> b
     )
     if not untracked.strip(b"\0"):
         return run_git(args, cwd=root)
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="changerisk-") as scratch:
         index = os.path.join(scratch, "index")
         real = run_git(["rev-parse", "--git-path", "index"], cwd=root).decode().strip()

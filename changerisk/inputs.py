@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -14,11 +13,12 @@ from changerisk.diff import parse_diff
 from changerisk.errors import GitError, InputError
 from changerisk.formats import SAMPLE_CHARS, detect_formats
 from changerisk.model import ChangeSet, Commit, FileChange, Status, TextLoader
+from changerisk.regex import lazy_compile
 
 MAX_INPUT_BYTES = 512 * 1024 * 1024
 # Every blob id of an `index` line, in the bytes (the parsed ids are among them); a newline
 # leads the pattern, which is found much faster than a line start
-_INDEX_IDS = re.compile(rb"\nindex ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)")
+_INDEX_IDS = lazy_compile(rb"\nindex ([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)")
 
 
 def from_diff_file(path: str, root: str | None = None) -> ChangeSet:

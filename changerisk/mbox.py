@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 
 from changerisk.model import Commit
+from changerisk.regex import lazy_compile
 
 # The separator line git writes before each mail; the date is fixed by git.
-_FROM_LINE = re.compile(rb"^From ([0-9a-f]{7,64}) Mon Sep 17 00:00:00 2001\r?$", re.MULTILINE)
-_SUBJECT_PREFIX = re.compile(r"^\[PATCH[^\]]*\]\s*")
+_FROM_LINE = lazy_compile(rb"^From ([0-9a-f]{7,64}) Mon Sep 17 00:00:00 2001\r?$", re.MULTILINE)
+_SUBJECT_PREFIX = lazy_compile(r"^\[PATCH[^\]]*\]\s*")
 # The message ends at the diffstat's `---` line, or at the diff itself when there is none.
-_MESSAGE_END = re.compile(rb"^(?:---\r?$|diff --git |Index: )", re.MULTILINE)
+_MESSAGE_END = lazy_compile(rb"^(?:---\r?$|diff --git |Index: )", re.MULTILINE)
 
 
 def is_mbox(data: bytes) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
+
+from changerisk.regex import lazy_compile
 
 
 @lru_cache(maxsize=256)
@@ -26,7 +27,7 @@ def compile_patterns(patterns: tuple[str, ...]) -> Any:
 
 
 # Python's end-of-text `\Z` (not preceded by an escaped backslash) is RE2's `\z`.
-_END_OF_TEXT = re.compile(r"(?<!\\)((?:\\\\)*)\\Z")
+_END_OF_TEXT = lazy_compile(r"(?<!\\)((?:\\\\)*)\\Z")
 
 
 def linear_regex(pattern: str) -> Any | None:
@@ -84,7 +85,7 @@ def _matches(path: str, patterns: tuple[str, ...]) -> bool:
     return bool(compile_patterns(patterns).match_file(path))
 
 
-_WILDCARD = re.compile(r"\*+|\?|\[[^\]]*\]")
+_WILDCARD = lazy_compile(r"\*+|\?|\[[^\]]*\]")
 
 
 @lru_cache(maxsize=256)

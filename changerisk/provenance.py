@@ -10,16 +10,17 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
-from importlib import resources
 from typing import Any, NamedTuple
 
+from changerisk.datafiles import read_text
 from changerisk.model import Commit
+from changerisk.regex import lazy_compile
 
 AI_ENV = "CHANGERISK_AI_ASSISTED"
 # Branch of a pull / merge request in CI: GitHub Actions, GitLab CI.
 BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")
-_TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*:\s*(.+?)\s*$")
-_IDENTITY = re.compile(r"^(.*?)\s*<([^<>]*)>\s*$")
+_TRAILER = lazy_compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*:\s*(.+?)\s*$")
+_IDENTITY = lazy_compile(r"^(.*?)\s*<([^<>]*)>\s*$")
 _ALWAYS_AI = frozenset({"assisted-by", "generated-by", "ai-model", "ai-agent"})
 _YES = frozenset({"1", "true", "yes", "on", "y"})
 
@@ -37,9 +38,7 @@ class Agent(NamedTuple):
 @cache
 def builtin() -> tuple[tuple[Agent, ...], tuple[str, ...]]:
     """The known agents and agent branch patterns (changerisk/data/ai_agents.json)."""
-    data: dict[str, Any] = json.loads(
-        resources.files("changerisk").joinpath("data/ai_agents.json").read_text()
-    )
+    data: dict[str, Any] = json.loads(read_text("ai_agents.json"))
     agents = tuple(
         Agent(
             entry["agent"],

@@ -14,7 +14,6 @@ the key, and the next run reads the entry points again.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import zlib
 from collections.abc import Iterable, Sequence
@@ -23,16 +22,17 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from changerisk import __version__, cache
 from changerisk.errors import PluginError
-from changerisk.model import Category, Severity
+from changerisk.model import Category, ChangeSet, Severity
+from changerisk.regex import lazy_compile
 from changerisk.rule import Rule
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
 GROUP = "changerisk.rules"
-_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,4}$")  # TF, SQL, K8S…
-_CODE = re.compile(r"^([A-Z][A-Z0-9]{0,4}?)(\d{3})$")
-_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_PREFIX = lazy_compile(r"^[A-Z][A-Z0-9]{0,4}$")  # TF, SQL, K8S…
+_CODE = lazy_compile(r"^([A-Z][A-Z0-9]{0,4}?)(\d{3})$")
+_NAME = lazy_compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _BANNED_NAME_START = ("prefer-", "avoid-", "use-", "ban-", "no-")
 
 
@@ -80,6 +80,7 @@ BUILTIN_FORMATS: dict[str, frozenset[str]] = {
     "TF": frozenset({"terraform", "terraform-plan"}),
 }
 BUILTIN = "changerisk"
+BUILTIN_PACKAGE = "changerisk.rules."
 
 
 def find_plugins(entry_points: Iterable[EntryPoint] | None = None) -> list[Plugin]:
@@ -213,10 +214,11 @@ def all_rules(plugins: Sequence[Plugin] | None = None) -> list[type[Rule]]:
     return [seen[code] for code in sorted(seen)]
 
 
-def rules_for(formats: Iterable[str], plugins: Sequence[Plugin] | None = None) -> list[type[Rule]]:
-    """The rules of every plugin that may act on a change of these formats: `all_rules`
-    without importing built-in families whose formats the change does not have."""
-    present = frozenset(formats)
+def rules_for(changeset: ChangeSet, plugins: Sequence[Plugin] | None = None) -> list[type[Rule]]:
+    """The rules of every plugin that may report on `changeset`: `all_rules` without
+    importing the built-in families whose formats it does not have or whose gate
+    (`changerisk.gates`) it keeps closed."""
+    present = frozenset(f for change in changeset.files for f in change.formats)
     chosen = [
         plugin
         for plugin in (find_plugins() if plugins is None else plugins)
@@ -224,7 +226,20 @@ def rules_for(formats: Iterable[str], plugins: Sequence[Plugin] | None = None) -
         or plugin.prefix not in BUILTIN_FORMATS
         or BUILTIN_FORMATS[plugin.prefix] & present
     ]
+    if any(plugin.distribution == BUILTIN for plugin in chosen):
+        from changerisk.gates import closed
+
+        shut = closed(changeset)
+        chosen = [p for p in chosen if p.distribution != BUILTIN or p.prefix not in shut]
     return all_rules(chosen)
+
+
+def family(rule: type[Rule]) -> str:
+    """The code prefix of a built-in rule's family (its gate's key), or "" for a plugin's."""
+    if not rule.__module__.startswith(BUILTIN_PACKAGE):
+        return ""
+    match = _CODE.match(rule.code)
+    return match.group(1) if match else ""
 
 
 def matches(code: str, selectors: Iterable[str]) -> bool:

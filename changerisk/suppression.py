@@ -14,10 +14,11 @@ from datetime import date
 from typing import NamedTuple
 
 from changerisk.model import Category, FileChange, Finding
+from changerisk.regex import lazy_compile
 
-PATTERN = re.compile(r"changerisk:\s*ignore\[\s*([A-Za-z0-9_,\s]*)\]([^\n]*)")
-_UNTIL = re.compile(r"(?:^|\s)until\s*[=:]\s*(\S*)", re.I)
-_CLOSERS = re.compile(r"\s*(\*/|-->|#}|%}|\}\}|\"\"\"|''')\s*$")
+PATTERN = lazy_compile(r"changerisk:\s*ignore\[\s*([A-Za-z0-9_,\s]*)\]([^\n]*)")
+_UNTIL = lazy_compile(r"(?:^|\s)until\s*[=:]\s*(\S*)", re.I)
+_CLOSERS = lazy_compile(r"\s*(\*/|-->|#}|%}|\}\}|\"\"\"|''')\s*$")
 
 
 class Suppression(NamedTuple):

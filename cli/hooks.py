@@ -9,7 +9,6 @@ pre-push hook's standard input (`<local ref> <local sha> <remote ref> <remote sh
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import shutil
 import stat
@@ -23,9 +22,10 @@ import click
 from changerisk import git
 from changerisk.errors import ChangeriskError, GitError
 from changerisk.model import ChangeSet
+from changerisk.regex import lazy_compile
 
 ZERO = "0" * 40
-_OBJECT_NAME = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 repositories
+_OBJECT_NAME = lazy_compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 repositories
 HOOK_MARKER = "# changerisk-hook:"
 HOOK_KINDS = ("pre-commit", "pre-push")
 

@@ -510,9 +510,9 @@ def explain(code: str) -> int:
 )
 def init(pyproject: bool) -> int:
     """Print a starter configuration (redirect it to .changerisk.toml)."""
-    from importlib import resources
+    from changerisk.datafiles import read_text
 
-    text = resources.files("changerisk").joinpath("data/starter.toml").read_text(encoding="utf-8")
+    text = read_text("starter.toml")
     if pyproject:
         text = _as_pyproject(text)
     click.echo(text, nl=False)

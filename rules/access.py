@@ -6,9 +6,9 @@ already made (reformatted, reordered, moved to another attribute) is not news to
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
 from .iam_common import (
@@ -28,7 +28,7 @@ from .iam_common import (
 from .iam_common import matches as _matches  # noqa: F401  (the tests' name for it)
 
 _READ_ONLY = ("get", "list", "describe")
-_ACTION_NAME = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")
+_ACTION_NAME = lazy_compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")
 
 
 class WildcardAction(Rule):

@@ -11,25 +11,25 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from typing import Any, NamedTuple
 
+from changerisk.datafiles import read_text
 from changerisk.parsers.ansible import FORMATS, Task, is_deployed, tasks_in, written
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, ChangeSet, Confidence, FileChange, Finding, Rule, Severity
 
 from .shell_common import data_directory
 
-_THROWAWAY = re.compile(r"(?i)^(test|tmp|temp|scratch|dummy)([_-].*)?$")
-_BARE = re.compile(r"^\{\{\s*([A-Za-z_][\w.\[\]'\"]*)\s*(\|[^}]*)?\}\}$")
+_THROWAWAY = lazy_compile(r"(?i)^(test|tmp|temp|scratch|dummy)([_-].*)?$")
+_BARE = lazy_compile(r"^\{\{\s*([A-Za-z_][\w.\[\]'\"]*)\s*(\|[^}]*)?\}\}$")
 
 
 @cache
 def table() -> dict[str, Any]:
     """The curated module table (changerisk/data/ansible.json), by module name."""
-    text = resources.files("changerisk").joinpath("data/ansible.json").read_text()
+    text = read_text("ansible.json")
     data: dict[str, Any] = json.loads(text)
     return {name: entry for entry in data["modules"] for name in entry["modules"]}
 

@@ -10,34 +10,17 @@ is no removal, and a renamed function is a new one. Test code is not checked.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from changerisk.parsers.guards import (
-    Guarded,
-    Marker,
-    Surface,
-    language_of,
-    may_guard,
-    may_mark,
-    surface,
-)
+from changerisk.gates import auth_language
+from changerisk.parsers.guard_words import LANGUAGES, may_guard, may_mark
+from changerisk.parsers.guards import Guarded, Marker, Surface, surface
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
-FORMATS = frozenset({"python", "javascript", "typescript", "go", "java"})
-_TEST_PATH = re.compile(
-    r"(^|/)(tests?|spec|specs|__tests__|__mocks__|testing|fixtures?|testdata|e2e|mocks?)/|"
-    r"(^|/)(test_[^/]*|[^/]*_tests?)\.py$|_test\.go$|\.(test|spec)\.[cm]?[jt]sx?$|"
-    r"(^|/)src/test/|(^|/)conftest\.py$|Tests?\.java$"
-)
-# Vendored and built code declares no routes of the application: jQuery under static/, a
-# minified bundle (and parsing those rebuilt from a bare diff's hunks can take minutes).
-_VENDORED = re.compile(
-    r"(^|/)(static|vendor|vendors|third_party|node_modules|dist|bower_components)/|"
-    r"\.min\.[cm]?js$|\.bundle\.[cm]?js$"
-)
+FORMATS = frozenset(LANGUAGES)
 # Class names of endpoints meant to be public: sign-up, login, health checks.
-_PUBLIC_NAME = re.compile(
+_PUBLIC_NAME = lazy_compile(
     r"(?i)login|logout|signin|signup|register|token|password|reset|health|status|ping|public|"
     r"version|verify|activate|callback|webhook|schema|docs|swagger|openapi|anonymous|refresh"
 )
@@ -46,11 +29,7 @@ _PUBLIC_NAME = re.compile(
 def surfaces(change: FileChange) -> tuple[Surface, Surface] | None:
     """The auth surface of both sides of a source file, parsed once per run (a side that
     could give these rules nothing is left empty)."""
-    if change.new_path is None:
-        return None  # a deleted file: every rule here reads the new side
-    if _TEST_PATH.search(change.path) or _VENDORED.search(change.path) or change.is_binary:
-        return None
-    language = language_of(change.path, change.formats)
+    language = auth_language(change)  # every rule here reads the new side: none if deleted
     if not language:
         return None
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from changerisk.gates import CDK_AUTO_DELETE, CDK_FORMATS, may_rename
+from changerisk.regex import lazy_compile
 from changerisk.rule import (
     Category,
     ChangeSet,
@@ -24,9 +26,9 @@ from changerisk.rule import (
 from .cdk_source import Construct, Destroy, Source, is_cdk, source_of, stateful
 from .cfn_template import Kind, table
 
-FORMATS = frozenset({"typescript", "javascript", "python"})
-_TEST_OWNER = re.compile(r"(?i)test|example|demo|sample|sandbox|integ|playground")
-_TEST_PATH = re.compile(r"(?i)(^|/)(integ[.-][^/]*|[^/]*\.integ\.[jt]s|integ-tests?/.*)$")
+FORMATS = CDK_FORMATS
+_TEST_OWNER = lazy_compile(r"(?i)test|example|demo|sample|sandbox|integ|playground")
+_TEST_PATH = lazy_compile(r"(?i)(^|/)(integ[.-][^/]*|[^/]*\.integ\.[jt]s|integ-tests?/.*)$")
 _NAME_PROPS = frozenset(
     {
         "bucketName",
@@ -295,7 +297,7 @@ class AutoDeleteObjects(Rule):
     formats = FORMATS
 
     def check(self, change: FileChange) -> Iterator[Finding]:
-        if not _AUTO_DELETE.search(change.added_text):
+        if not CDK_AUTO_DELETE.search(change.added_text):
             return
         sides = _sources(change)
         if sides is None:
@@ -385,7 +387,7 @@ class ConstructIdChanged(Rule):
     def check_changeset(self, changeset: ChangeSet) -> Iterator[Finding]:
         files: list[tuple[FileChange, Source, Source]] = []
         for change in changeset.files:
-            if not change.formats & FORMATS or not _may_rename(change):
+            if not change.formats & FORMATS or not may_rename(change):
                 continue
             sides = _sources(change)
             if sides is not None:
@@ -441,17 +443,6 @@ class ConstructIdChanged(Rule):
             "overrideLogicalId",
             severity=severity,
         )
-
-
-def _may_rename(change: FileChange) -> bool:
-    """Whether a removed line holds a string literal (a construct ID can only change so)."""
-    return _LITERAL.search(change.removed_text) is not None
-
-
-# Neither pattern matches a newline: searched in the lines joined, each finds what it would
-# find in some line alone.
-_AUTO_DELETE = re.compile(r"auto_?[dD]elete_?[oOiI]|empty_?[oO]n_?[dD]elete")
-_LITERAL = re.compile(r"[\"'`][\w.-]+[\"'`]")
 
 
 def _successor(

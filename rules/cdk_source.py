@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
+from changerisk.gates import may_be_cdk
+from changerisk.regex import lazy_compile
 from changerisk.rule import FileChange
 
 # L2 and L1 constructs that hold data: class name -> (CloudFormation type, CDK default
@@ -68,9 +70,9 @@ _BY_SERVICE = {
     ("neptune", "DatabaseCluster"): ("AWS::Neptune::DBCluster", ""),
     ("fsx", "LustreFileSystem"): ("AWS::FSx::FileSystem", ""),
 }
-_CDK_HINT = re.compile(r"aws-cdk-lib|@aws-cdk/|\baws_cdk\b|RemovalPolicy|removal_?[pP]olicy")
-_CAMEL = re.compile(r"_([a-z])")
-_POLICIES_OF = re.compile(r"(?:[\w.]+\.)?(?:Missing)?RemovalPolicies\.of\((.*)\)$", re.DOTALL)
+_CDK_HINT = lazy_compile(r"aws-cdk-lib|@aws-cdk/|\baws_cdk\b|RemovalPolicy|removal_?[pP]olicy")
+_CAMEL = lazy_compile(r"_([a-z])")
+_POLICIES_OF = lazy_compile(r"(?:[\w.]+\.)?(?:Missing)?RemovalPolicies\.of\((.*)\)$", re.DOTALL)
 
 
 # Every `_CDK_HINT` match holds one of these: plain substring tests run far faster than the
@@ -85,7 +87,7 @@ _CDK_WORDS = (
 def is_cdk(text: str) -> bool:
     """Whether a source file is (likely) CDK app code (asked by several rules of each file's
     same text: answered once)."""
-    if "cdk" not in text and "emoval" not in text:
+    if not may_be_cdk(text):
         return False  # what every word below holds: two scans of most texts instead of nine
     return any(word in text for word in _CDK_WORDS) and bool(_CDK_HINT.search(text))
 

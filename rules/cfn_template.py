@@ -15,20 +15,21 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any, NamedTuple
 
+from changerisk.datafiles import read_text
 from changerisk.parsers.yamldoc import MAX_DEPTH, YNode, parse_stream
+from changerisk.regex import lazy_compile
 from changerisk.rule import FileChange, Severity
 
-RESOURCE_TYPE = re.compile(r"^(?:AWS|Alexa)::\w+::\w+$|^Custom::[\w.-]+$")
+RESOURCE_TYPE = lazy_compile(r"^(?:AWS|Alexa)::\w+::\w+$|^Custom::[\w.-]+$")
 GENERATED_DIRS = frozenset({"cdk.out", ".aws-sam"})
 
 
 @cache
 def table() -> dict[str, Any]:
     """The curated table (changerisk/data/cfn_replacement.json): kinds, types, properties."""
-    text = resources.files("changerisk").joinpath("data/cfn_replacement.json").read_text()
+    text = read_text("cfn_replacement.json")
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -219,11 +220,11 @@ def _resource(key: YNode, value: YNode, known_until: int = 0) -> Resource | None
 
 # -- bare diffs: what the hunks show ------------------------------------------------------------
 
-_YAML_HEADER = re.compile(
+_YAML_HEADER = lazy_compile(
     r"""^( *)(?:"([A-Za-z0-9]+)"|'([A-Za-z0-9]+)'|([A-Za-z0-9]+)) *:\s*(#.*)?$"""
 )
-_JSON_HEADER = re.compile(r'^(\s*)"([A-Za-z0-9]+)"\s*:\s*\{\s*$')
-_TYPE_LINE = re.compile(r"""^(\s*)["']?Type["']?\s*:\s*["']?([\w:.-]+)["']?\s*,?\s*(#.*)?$""")
+_JSON_HEADER = lazy_compile(r'^(\s*)"([A-Za-z0-9]+)"\s*:\s*\{\s*$')
+_TYPE_LINE = lazy_compile(r"""^(\s*)["']?Type["']?\s*:\s*["']?([\w:.-]+)["']?\s*,?\s*(#.*)?$""")
 
 
 def _runs(change: FileChange, side: str) -> list[tuple[int, int]]:
@@ -385,7 +386,7 @@ def _json_tokens(
     return Resource(logical_id, type_match.group(2), start, node, start if cut else 0, True)
 
 
-_JSON_POLICY = re.compile(r'^\s*"(DeletionPolicy|UpdateReplacePolicy)"\s*:\s*"(\w+)"\s*,?\s*$')
+_JSON_POLICY = lazy_compile(r'^\s*"(DeletionPolicy|UpdateReplacePolicy)"\s*:\s*"(\w+)"\s*,?\s*$')
 
 
 def _token_entry(key: str, line: int, value: str) -> tuple[YNode, YNode]:
@@ -394,10 +395,10 @@ def _token_entry(key: str, line: int, value: str) -> tuple[YNode, YNode]:
 
 # -- JSON with line numbers ---------------------------------------------------------------------
 
-_WS = re.compile(r"[ \t\r\n]*")
-_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_WS = lazy_compile(r"[ \t\r\n]*")
+_STRING = lazy_compile(r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
+_NUMBER = lazy_compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_SURROGATE = lazy_compile("[\ud800-\udfff]")
 
 
 class _NotJson(ValueError):

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from changerisk.formats import SCRIPT_FORMATS
 from changerisk.parsers.shell import Command
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
 from .shell_common import (
@@ -121,14 +122,14 @@ _SQL_CLIENTS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
     "clickhouse-client": (frozenset({"h", "host", "q", "query", "u", "user"}), ("q", "query")),
     "sqlcmd": (frozenset({"S", "U", "P", "d", "Q", "q"}), ("Q", "q")),
 }
-_SQL_NOISE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
+_SQL_NOISE = lazy_compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
 _NAME = r"[\w.\"`\[\]$@{}:-]+"
-_SQL_DROP = re.compile(
+_SQL_DROP = lazy_compile(
     rf"\bDROP\s+(?P<kind>DATABASE|SCHEMA|TABLE)\s+(?:IF\s+EXISTS\s+)?(?P<names>{_NAME}"
     rf"(?:\s*,\s*{_NAME})*)",
     re.IGNORECASE,
 )
-_SQL_TRUNCATE = re.compile(
+_SQL_TRUNCATE = lazy_compile(
     rf"\bTRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?(?P<names>{_NAME}(?:\s*,\s*{_NAME})*)",
     re.IGNORECASE,
 )
@@ -187,7 +188,7 @@ def sql_client_wipe(command: Command) -> Wipe | None:
     return Wipe(f"runs {shown}{against}: {'; '.join(statements)}", Severity.HIGH, host)
 
 
-_MONGO_DROP = re.compile(r"\.dropDatabase\s*\(|\b(?:db|\))\.(?P<collection>\w+)\.drop\s*\(\s*\)")
+_MONGO_DROP = lazy_compile(r"\.dropDatabase\s*\(|\b(?:db|\))\.(?P<collection>\w+)\.drop\s*\(\s*\)")
 
 
 def mongo_wipe(command: Command) -> Wipe | None:

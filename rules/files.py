@@ -5,11 +5,11 @@ scripts, CI jobs, recipes and Ansible tasks.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from changerisk.formats import SCRIPT_FORMATS
 from changerisk.parsers.shell import Command
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
 from .shell_common import (
@@ -72,7 +72,7 @@ def rm_wipe(command: Command, variables: Variables) -> Wipe | None:
 
 
 # Block devices that hold nothing that lasts: loop devices (disk images), RAM disks.
-_SCRATCH_DEVICE = re.compile(r"^/dev/(loop|ram|zram|null$|zero$|std(out|err)$)")
+_SCRATCH_DEVICE = lazy_compile(r"^/dev/(loop|ram|zram|null$|zero$|std(out|err)$)")
 
 
 def device_wipe(command: Command) -> Wipe | None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from changerisk.formats import SCRIPT_FORMATS
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity, Status
 
 if TYPE_CHECKING:
@@ -17,16 +18,16 @@ if TYPE_CHECKING:
 # The shell reader is imported where a script is read: GOV106 looks at every file, and a
 # change without scripts never needs it.
 
-_SUDOERS_PATH = re.compile(r"(^|/)(sudoers(\.d/[^/]+)?|sudoers\.d/[^/]+)$")
-_PAM_PATH = re.compile(r"(^|/)(pam\.d/[^/]+|pam\.conf)$")
-_KEYS_PATH = re.compile(r"(^|/)authorized_keys2?$")
-_NOPASSWD_ALL = re.compile(r"NOPASSWD\s*:\s*(ALL\b|.*\bALL\s*$)")
-_SUDO_ALL = re.compile(r"=\s*(\([^)]*\)\s*)?(NOPASSWD\s*:\s*)?ALL\s*$")
-_KEY_LINE = re.compile(
+_SUDOERS_PATH = lazy_compile(r"(^|/)(sudoers(\.d/[^/]+)?|sudoers\.d/[^/]+)$")
+_PAM_PATH = lazy_compile(r"(^|/)(pam\.d/[^/]+|pam\.conf)$")
+_KEYS_PATH = lazy_compile(r"(^|/)authorized_keys2?$")
+_NOPASSWD_ALL = lazy_compile(r"NOPASSWD\s*:\s*(ALL\b|.*\bALL\s*$)")
+_SUDO_ALL = lazy_compile(r"=\s*(\([^)]*\)\s*)?(NOPASSWD\s*:\s*)?ALL\s*$")
+_KEY_LINE = lazy_compile(
     r"(ssh-(rsa|ed25519|dss)|ecdsa-sha2-\S+|sk-\S+@openssh\.com)\s+\S+(\s+(.*))?"
 )
-_WRITES_KEYS = re.compile(r"(>>?|\btee\b(\s+-a)?)\s*['\"]?\S*authorized_keys")
-_WRITES_SUDOERS = re.compile(r"(>>?|\btee\b(\s+-a)?|\bvisudo\b)\s*['\"]?\S*sudoers")
+_WRITES_KEYS = lazy_compile(r"(>>?|\btee\b(\s+-a)?)\s*['\"]?\S*authorized_keys")
+_WRITES_SUDOERS = lazy_compile(r"(>>?|\btee\b(\s+-a)?|\bvisudo\b)\s*['\"]?\S*sudoers")
 
 
 def _code_lines(change: FileChange) -> Iterator[tuple[int, str]]:
@@ -235,7 +236,7 @@ def _user_of(path: str) -> str:
 
 # --- file modes ---------------------------------------------------------------------------------
 
-_TMP = re.compile(r"^/(tmp|var/tmp|dev/shm)(/|$)")
+_TMP = lazy_compile(r"^/(tmp|var/tmp|dev/shm)(/|$)")
 
 
 def _mode(mode: str) -> tuple[bool, bool]:

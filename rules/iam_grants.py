@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from changerisk.gates import may_be_cdk
 from changerisk.parsers.policy import statements_of
 from changerisk.parsers.tfvalues import (
     TfBlock,
@@ -25,18 +26,17 @@ from changerisk.parsers.tfvalues import (
     walk,
 )
 from changerisk.parsers.yamldoc import YNode
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
-from .cdk_source import is_cdk
-from .cfn_template import template_of
 from .iam_policies import table
 
-_MANAGED = re.compile(r"^arn:[^:]*:iam::aws:policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
-_GOOGLE_IAM = re.compile(r"^google_(\w+?)_iam_(member|binding|policy)$")
+_MANAGED = lazy_compile(r"^arn:[^:]*:iam::aws:policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
+_GOOGLE_IAM = lazy_compile(r"^google_(\w+?)_iam_(member|binding|policy)$")
 _PUBLIC_MEMBERS = {"allusers": "allUsers", "allauthenticatedusers": "allAuthenticatedUsers"}
-_WRITE_ROLE = re.compile(r"admin|owner|editor|writer|creator|developer|user$", re.IGNORECASE)
+_WRITE_ROLE = lazy_compile(r"admin|owner|editor|writer|creator|developer|user$", re.IGNORECASE)
 _TARGETS = ("role", "user", "group", "roles", "users", "groups")
-_CDK_MANAGED = re.compile(
+_CDK_MANAGED = lazy_compile(
     r"""(?:fromAwsManagedPolicyName|from_aws_managed_policy_name)\(\s*['"`]"""
     r"""(?:[\w+=,.@-]+/)*([\w+=,.@-]+)['"`]"""
 )
@@ -196,6 +196,8 @@ def _azure(blocks: tuple[TfBlock, ...]) -> Iterator[_Grant]:
 
 
 def _cfn_managed(change: FileChange, side: str) -> list[_Grant]:
+    from .cfn_template import template_of
+
     policies = table()["admin_policies"]
     found = []
     for logical_id, resource in template_of(change, side).resources.items():
@@ -322,7 +324,11 @@ class AdminGrant(Rule):
     def _cdk(self, change: FileChange) -> Iterator[Finding]:
         """`ManagedPolicy.fromAwsManagedPolicyName("AdministratorAccess")` added in CDK code."""
         text = change.new_text() or ""
-        if not change.added_lines or "anagedPolicy" not in text or not is_cdk(text):
+        if not change.added_lines or "anagedPolicy" not in text or not may_be_cdk(text):
+            return
+        from .cdk_source import is_cdk
+
+        if not is_cdk(text):
             return
         policies = table()["admin_policies"]
         old = {line.strip() for line in (change.old_text() or "").splitlines()}

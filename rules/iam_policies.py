@@ -9,18 +9,17 @@ escalation action or a limiting condition comes from `changerisk/data/iam_access
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from changerisk.datafiles import read_text
 from changerisk.parsers.hcl import terraform_of
 from changerisk.parsers.policy import Statement, statements_of
 from changerisk.parsers.tfvalues import blocks_of, get, key_line, scalar
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity, Status
 
-from .cfn_template import template_of
 from .iam_common import (
     ANYONE,
     Granted,
@@ -37,18 +36,18 @@ from .iam_common import (
     touched,
 )
 
-_ACCOUNT = re.compile(r"^(?:arn:aws[\w-]*:iam::)?(\d{12})(?::|$)")
+_ACCOUNT = lazy_compile(r"^(?:arn:aws[\w-]*:iam::)?(\d{12})(?::|$)")
 _GITHUB = "token.actions.githubusercontent.com"
 _READ_ONLY = ("get", "list", "describe", "head")
 _LAMBDA_LIMITS = ("source_arn", "source_account", "principal_org_id")
 _HELD_BACK = frozenset({"iam:permissionsboundary", "iam:policyarn"})
-_BROAD_ARN = re.compile(r"(^|[:/])\*$")
+_BROAD_ARN = lazy_compile(r"(^|[:/])\*$")
 
 
 @cache
 def table() -> dict[str, Any]:
     """The curated IAM table (changerisk/data/iam_access.json), read once."""
-    text = resources.files("changerisk").joinpath("data/iam_access.json").read_text()
+    text = read_text("iam_access.json")
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -266,6 +265,8 @@ def _holder(change: FileChange, statement: Statement) -> str:
             if block.line <= statement.line <= block.end_line and block.labels:
                 return block.labels[0]
     if "cloudformation" in change.formats:
+        from .cfn_template import template_of
+
         for resource in template_of(change, "new").resources.values():
             if resource.line <= statement.line <= resource.node.end_line:
                 return resource.type

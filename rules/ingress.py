@@ -14,26 +14,29 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from changerisk.datafiles import read_text
 from changerisk.parsers.tfvalues import TfBlock, Value, blocks_of, get, nested, scalar
 from changerisk.parsers.yamldoc import YNode
+from changerisk.regex import lazy_compile
 from changerisk.rule import FileChange
 
-from .cfn_template import Resource, template_of
+if TYPE_CHECKING:
+    from .cfn_template import Resource
+
 
 AWS_PUBLIC = frozenset({"0.0.0.0/0", "::/0"})
 _AZURE_PUBLIC = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any"})
 _ALL_PROTOCOLS = frozenset({"-1", "all", "*"})
 _NO_PORTS = frozenset({"icmp", "icmpv6", "1", "58", "esp", "ah", "gre", "50", "51", "47"})
-_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+_RANGE = lazy_compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
 @cache
 def table() -> dict[str, Any]:
     """The ports table (changerisk/data/network_exposure.json), read once."""
-    text = resources.files("changerisk").joinpath("data/network_exposure.json").read_text()
+    text = read_text("network_exposure.json")
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -182,7 +185,7 @@ def _terraform(block: TfBlock) -> Iterator[Opening]:
                 yield opening
 
 
-_SG_MODULE = re.compile(r"security-group(?:/aws)?(?://?modules/([\w-]+))?(?:\?.*)?$")
+_SG_MODULE = lazy_compile(r"security-group(?:/aws)?(?://?modules/([\w-]+))?(?:\?.*)?$")
 
 
 def _sg_module(owner: str, body: Value) -> Iterator[Opening]:
@@ -354,6 +357,8 @@ def openings(change: FileChange, side: str) -> dict[str, list[Opening]]:
                 for opening in _terraform(block):
                     found.setdefault(opening.owner, []).append(opening)
         if "cloudformation" in change.formats:
+            from .cfn_template import template_of
+
             for resource in template_of(change, side).resources.values():
                 for opening in _cfn(resource):
                     found.setdefault(opening.owner, []).append(opening)

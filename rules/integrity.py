@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date
 
+from changerisk.regex import lazy_compile
 from changerisk.rule import (
     Category,
     FileChange,
@@ -18,7 +18,7 @@ from changerisk.rule import (
 
 from .guardrail import complete, config_table, gates, key_line, weakenings
 
-_SECTION = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_SECTION = lazy_compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 
 
 class SuppressionWithoutReason(Rule):

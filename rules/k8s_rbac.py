@@ -8,11 +8,11 @@ adds is reported: an already privileged DaemonSet whose image is bumped is quiet
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
 from changerisk.parsers.yamldoc import YNode, stream_of
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, ChangeSet, Confidence, FileChange, Finding, Rule, Severity
 
 FORMATS = frozenset({"kubernetes", "helm", "kustomize"})
@@ -28,8 +28,8 @@ _TEMPLATE_SPEC = ("spec", "template", "spec")
 _WORKLOADS = frozenset(
     {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"}
 )
-_HELM_OPEN = re.compile(r"\{\{-?\s*(if|with|range)\b")
-_HELM_END = re.compile(r"\{\{-?\s*end\b")
+_HELM_OPEN = lazy_compile(r"\{\{-?\s*(if|with|range)\b")
+_HELM_END = lazy_compile(r"\{\{-?\s*end\b")
 
 
 class Obj(NamedTuple):

@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import ClassVar, NamedTuple
 
+from changerisk.gates import is_quiet_path
 from changerisk.parsers import sql as sqlp
 from changerisk.parsers.python import Arg, Call
+from changerisk.regex import lazy_compile
 from changerisk.rule import (
     Category,
     ChangeSet,
@@ -30,7 +32,7 @@ from changerisk.rule import (
     path_parts,
 )
 
-from .sql import data_loss, is_quiet_path, is_temporary_name, touched
+from .sql import data_loss, is_temporary_name, touched
 
 TABLE, COLUMN, RENAME, TYPE, SQL, CREATE, ADD = (
     "table",
@@ -111,7 +113,7 @@ def _sql_events(
 
 # --- Django ------------------------------------------------------------------------------------
 
-_FIELD_CLASS = re.compile(r"(?:models\.)?(\w+(?:Field|Key))\s*\(")
+_FIELD_CLASS = lazy_compile(r"(?:models\.)?(\w+(?:Field|Key))\s*\(")
 
 
 def _django(
@@ -225,7 +227,7 @@ def _django_alter(call: Call, removed_fields: Callable[[], dict[str, str]]) -> E
 
 
 _BOOKKEEPING = frozenset({"ContentType", "Permission"})
-_SQUASHED = re.compile(r"^\s+replaces\s*=", re.M)
+_SQUASHED = lazy_compile(r"^\s+replaces\s*=", re.M)
 
 
 def _run_python(change: FileChange, calls: list[Call], forwards: set[str]) -> Iterator[Event]:
@@ -510,10 +512,10 @@ def _javascript(change: FileChange, calls: list[Call]) -> Iterator[Event]:
 
 # --- Prisma ------------------------------------------------------------------------------------
 
-_MODEL = re.compile(r"^\s*model\s+(\w+)\s*\{")
-_FIELD = re.compile(r"^\s*(\w+)\s+(\w+)(\[\])?\??\s*(.*)$")
-_MAP = re.compile(r"@map\(\s*(?:name:\s*)?\"([^\"]+)\"")
-_TABLE_MAP = re.compile(r"@@map\(\s*(?:name:\s*)?\"([^\"]+)\"")
+_MODEL = lazy_compile(r"^\s*model\s+(\w+)\s*\{")
+_FIELD = lazy_compile(r"^\s*(\w+)\s+(\w+)(\[\])?\??\s*(.*)$")
+_MAP = lazy_compile(r"@map\(\s*(?:name:\s*)?\"([^\"]+)\"")
+_TABLE_MAP = lazy_compile(r"@@map\(\s*(?:name:\s*)?\"([^\"]+)\"")
 
 
 class _PrismaModel(NamedTuple):
@@ -527,7 +529,7 @@ _SCALARS = frozenset(
     {"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes"}
     | {"Unsupported"}
 )
-_ENUM = re.compile(r"^\s*enum\s+(\w+)\s*\{", re.M)
+_ENUM = lazy_compile(r"^\s*enum\s+(\w+)\s*\{", re.M)
 
 
 def _prisma_models(text: str, enums: frozenset[str]) -> dict[str, _PrismaModel]:

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from changerisk.parsers.tfvalues import TfBlock, blocks_of, get, key_line, nested
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
-from .cfn_template import template_of
 from .ingress import AWS_PUBLIC, Opening, openings, table, text_of
 
-_LOAD_BALANCER = re.compile(
+_LOAD_BALANCER = lazy_compile(
     r"(^|[^a-z])(alb|elb|nlb|lb|load_?balancer|load-balancer)([^a-z]|$)|loadbalancer",
     re.IGNORECASE,
 )
@@ -160,7 +160,7 @@ _CFN_PUBLIC_FLAG = {
     "AWS::Redshift::Cluster": "PubliclyAccessible",
     "AWS::DMS::ReplicationInstance": "PubliclyAccessible",
 }
-_AZURE_DB_FIREWALL = re.compile(
+_AZURE_DB_FIREWALL = lazy_compile(
     r"^azurerm_(postgresql|mysql|mariadb|mssql|sql|postgresql_flexible|mysql_flexible)"
     r"_(server_)?firewall_rule$"
 )
@@ -185,6 +185,8 @@ def _public_databases(change: FileChange, side: str) -> dict[tuple[str, str], _P
             for key, public in _tf_public(block):
                 found[(block.address, key)] = public
     if "cloudformation" in change.formats:
+        from .cfn_template import template_of
+
         for resource in template_of(change, side).resources.values():
             flag = _CFN_PUBLIC_FLAG.get(resource.type)
             node = resource.prop(flag) if flag else None

@@ -14,10 +14,11 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
-from importlib import resources
 from typing import Any, NamedTuple
 
+from changerisk.datafiles import read_text
 from changerisk.parsers.shell import Command, commands_of, scripts_of, variables_of
+from changerisk.regex import lazy_compile
 from changerisk.rule import Confidence, FileChange, Severity
 
 _FALSE = frozenset({"0", "f", "false", "no"})
@@ -32,7 +33,7 @@ def added_commands(change: FileChange) -> Iterator[tuple[Command, int]]:
             yield command, line
 
 
-_LOCAL_CLUSTER_ACTIONS = re.compile(
+_LOCAL_CLUSTER_ACTIONS = lazy_compile(
     r"^[ \t]*-?[ \t]*uses:[ \t]*['\"]?(?:helm/kind-action|engineerd/setup-kind|"
     r"container-tools/kind-action|medyagh/setup-minikube|manusa/actions-setup-minikube|AbsaOSS/k3d-action|nolar/setup-k3d-k3s)@",
     re.MULTILINE,
@@ -215,7 +216,7 @@ def data_directory(path: str) -> str | None:
 @cache
 def table() -> dict[str, Any]:
     """`changerisk/data/shell_commands.json`."""
-    text = resources.files("changerisk").joinpath("data/shell_commands.json").read_text()
+    text = read_text("shell_commands.json")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
@@ -229,7 +230,7 @@ def severity_named(label: str) -> Severity:
     return Severity.parse(label)
 
 
-_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+_WORD_SPLIT = lazy_compile(r"[^a-z0-9]+")
 
 
 def _words(name: str) -> set[str]:
@@ -259,7 +260,7 @@ def is_protected_branch(name: str) -> bool:
 
 # --- variables that may be empty -------------------------------------------------------------
 
-_REFERENCE = re.compile(
+_REFERENCE = lazy_compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!])(?P<op>[^}]*)\}"
     r"|\((?P<make>[A-Za-z_@<^*?][A-Za-z0-9_.]*)\)"
     r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*|[0-9@*]))"
@@ -331,7 +332,7 @@ def variables_in(change: FileChange) -> Variables:
     return change.cached("shell-variables", build)
 
 
-_GUARD = re.compile(
+_GUARD = lazy_compile(
     r"\$\{(?P<a>[A-Za-z_][A-Za-z0-9_]*|[0-9])(?::\?|\?)"
     r"|-[nzde]\s+\"?\$\{?(?P<b>[A-Za-z_][A-Za-z0-9_]*|[0-9])\b"
     r"|\[\[?\s+\"?\$\{?(?P<c>[A-Za-z_][A-Za-z0-9_]*)\}?\"?\s+\]"

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
+from changerisk.gates import sql_may_report, sql_runs_forward
 from changerisk.parsers import sql
 from changerisk.parsers.sql import Op
+from changerisk.regex import lazy_compile
 from changerisk.rule import (
     Category,
     ChangeSet,
@@ -25,67 +27,27 @@ from changerisk.rule import (
     Rule,
     Severity,
     Status,
-    path_name,
-    path_parts,
 )
 
-_SUFFIXES = (".sql", ".pgsql", ".psql")
-# Folders and names of SQL that does not run against production: tests, fixtures, seeds, docs.
-_QUIET_PARTS = frozenset(
-    {"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "test-data"}
-    | {"fixtures", "fixture", "seeds", "seed", "seeders", "seed-data", "examples", "example"}
-    | {"samples", "sample", "docs", "doc", "mocks", "mock", "e2e", "benchmarks", "bench"}
-)
-_QUIET_NAME = re.compile(r"^(test|seed|fixture|sample|example)|(_test|_spec|seeds?)\.\w+$", re.I)
-# Down, undo and revert scripts: golang-migrate `*.down.sql`, Diesel `down.sql`, Flyway undo
-# `U1__…`, sqitch `revert/`, `*.rollback.sql`.
-_DOWN_NAME = re.compile(
-    r"(^|[._-])(down|undo|rollback|revert)\.sql$|^u\d+([._]\d+)*__|^(rollback|revert)[._-]", re.I
-)
-_DOWN_PARTS = frozenset({"revert", "rollback", "rollbacks", "down", "undo", "verify"})
 # In-file sections: dbmate `-- migrate:down`, goose `-- +goose Down`, sql-migrate
 # `-- +migrate Down`.
-_SECTION = re.compile(r"^\s*--\s*(\+goose|\+migrate|migrate:)\s*(up|down)\b", re.I | re.M)
-_DUMP = re.compile(
+_SECTION = lazy_compile(r"^\s*--\s*(\+goose|\+migrate|migrate:)\s*(up|down)\b", re.I | re.M)
+_DUMP = lazy_compile(
     r"^--\s*(PostgreSQL database dump|MySQL dump|MariaDB dump|phpMyAdmin SQL Dump|"
     r"Dump completed|HeidiSQL)",
     re.I | re.M,
 )
-_QUERY_FILE = re.compile(r"^\s*--\s*name:\s*\w+", re.M)  # sqlc, yesql, HugSQL: query definitions
-# A word without which no statement yields an op a rule reports (a drop, a data loss, a type
-# change, NOT NULL, an index, a constraint, a column default, a rename; `ALTER COLUMN c int`
-# is SQL Server's type change, `sp_rename` its rename). A change whose SQL has none of them is
-# only additive (new tables, nullable columns, inserts) and is not parsed at all: the other
-# ops only give the reported ones their context.
-_REPORTABLE = re.compile(
-    r"\b(?:DROP|TRUNCATE|DELETE|UPDATE|TYPE|NOT|NOTNULL|INDEX|KEY|MODIFY|CHANGE|PRIMARY|"
-    r"CONSTRAINT|CHECK|UNIQUE|EXCLUDE|REFERENCES|DEFAULT|GENERATED|(?:BIG|SMALL)?SERIAL[248]?)\b"
-    r"|\bALTER\s+COLUMN\b|RENAME",
-    re.IGNORECASE,
-)
-_LIQUIBASE = re.compile(r"^\s*--\s*liquibase formatted sql", re.I | re.M)
-_MIGRATION_NAME = re.compile(r"^(v\d+([._]\d+)*__|\d+[_-].+\.(up\.)?sql$|.+\.up\.sql$)", re.I)
+_QUERY_FILE = lazy_compile(r"^\s*--\s*name:\s*\w+", re.M)  # sqlc, yesql, HugSQL: query definitions
+_LIQUIBASE = lazy_compile(r"^\s*--\s*liquibase formatted sql", re.I | re.M)
+_MIGRATION_NAME = lazy_compile(r"^(v\d+([._]\d+)*__|\d+[_-].+\.(up\.)?sql$|.+\.up\.sql$)", re.I)
 _MIGRATION_PARTS = frozenset(
     {"migrations", "migration", "migrate", "db", "deploy", "changelog", "changelogs", "schema"}
     | {"flyway", "liquibase", "sqitch", "dbmate", "goose"}
 )
-_TEMP_NAME = re.compile(r"(^|_)(tmp|temp|temporary|staging|scratch)(_|$)|^_", re.I)
-_BACKUP_NAME = re.compile(r"(^|_)(old|backup|bak|bkp|archive|archived|deprecated|copy)(_|$)", re.I)
-
-
-def is_sql_path(path: str) -> bool:
-    return path.lower().endswith(_SUFFIXES)
-
-
-def is_quiet_path(path: str) -> bool:
-    """Tests, fixtures, seeds, examples and docs: SQL there does not run on production."""
-    parts = {part.lower() for part in path_parts(path)[:-1]}
-    return bool(parts & _QUIET_PARTS) or bool(_QUIET_NAME.search(path_name(path)))
-
-
-def is_down_path(path: str) -> bool:
-    parts = {part.lower() for part in path_parts(path)[:-1]}
-    return bool(parts & _DOWN_PARTS) or bool(_DOWN_NAME.search(path_name(path)))
+_TEMP_NAME = lazy_compile(r"(^|_)(tmp|temp|temporary|staging|scratch)(_|$)|^_", re.I)
+_BACKUP_NAME = lazy_compile(
+    r"(^|_)(old|backup|bak|bkp|archive|archived|deprecated|copy)(_|$)", re.I
+)
 
 
 def is_temporary_name(name: str) -> bool:
@@ -147,7 +109,7 @@ def changed_ops(change: FileChange, ops: Iterable[Op], text: str) -> tuple[Op, .
 def sql_file(change: FileChange) -> SqlFile | None:
     """The SQL file `change` as read for the rules, or None when its SQL does not run on a
     live database going forward (tests, seeds, down scripts, dumps, query files, deletions)."""
-    if not _runs_forward(change):
+    if not sql_runs_forward(change):
         return None
     path = change.path
 
@@ -208,7 +170,7 @@ def change_context(changeset: ChangeSet) -> ChangeContext:
 
 def _change_context(changeset: ChangeSet) -> ChangeContext:
     changes = sorted(changeset.files, key=lambda c: c.path)
-    if not any(_may_report(c) for c in changes):
+    if not any(sql_may_report(c) for c in changes):
         return ChangeContext([])
     files = [f for c in changes if (f := sql_file(c))]
     context = ChangeContext(files)
@@ -230,20 +192,6 @@ def _change_context(changeset: ChangeSet) -> ChangeContext:
         if op.kind == sql.NOT_NULL_CHECK:
             context.not_null_checks.add((op.key, op.column))
     return context
-
-
-def _runs_forward(change: FileChange) -> bool:
-    """A SQL file, not deleted, and not a test, seed or down script (by its path)."""
-    path = change.path
-    if change.status is Status.DELETED or change.is_binary or not is_sql_path(path):
-        return False
-    return not (is_quiet_path(path) or is_down_path(path))
-
-
-def _may_report(change: FileChange) -> bool:
-    """Whether `change` is a SQL file `sql_file` reads whose text has a word a reported op
-    needs (`_REPORTABLE`)."""
-    return _runs_forward(change) and _REPORTABLE.search(change.new_text() or "") is not None
 
 
 def data_loss(op: Op, dialect: str = "postgres") -> tuple[str, Severity, str]:
@@ -627,7 +575,7 @@ class TableRecreated(_SqlRule):
         )
 
 
-_WIDENABLE = re.compile(r"^(text|varchar|character varying|citext|numeric|decimal)\b", re.I)
+_WIDENABLE = lazy_compile(r"^(text|varchar|character varying|citext|numeric|decimal)\b", re.I)
 
 
 class ColumnTypeChanged(_SqlRule):

@@ -17,7 +17,6 @@ from changerisk.parsers.hcl import terraform_of
 from changerisk.parsers.tfvalues import blocks_of, get, key_line, scalar
 from changerisk.rule import Category, FileChange, Finding, Rule, Severity
 
-from .cfn_template import template_of
 from .ingress import table
 
 _PAB = "aws_s3_bucket_public_access_block"
@@ -57,6 +56,8 @@ def _settings(change: FileChange, side: str) -> dict[tuple[str, str], _Setting]:
                         block.address, entry["attribute"], value, line
                     )
     if "cloudformation" in change.formats:
+        from .cfn_template import template_of
+
         for resource in template_of(change, side).resources.values():
             for entry in entries:
                 if entry.get("cfn") != resource.type:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
 from changerisk.parsers.hcl import Block, TerraformFile, terraform_of
+from changerisk.regex import lazy_compile
 from changerisk.rule import (
     Category,
     ChangeSet,
@@ -63,7 +63,7 @@ def _collect(
     return modules
 
 
-_HEADER_LINE = re.compile(
+_HEADER_LINE = lazy_compile(
     r'^\s*(resource|module|data|"resource"|"module")\b|"(resource|module)"\s*:'
 )
 

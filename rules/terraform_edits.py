@@ -7,10 +7,11 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from changerisk.datafiles import read_text
 from changerisk.parsers.hcl import Block
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, ChangeSet, Confidence, Finding, Rule, Severity
 
 from .tf_common import (
@@ -24,7 +25,7 @@ from .tf_common import (
     resource_pairs,
 )
 
-_REFERENCE = re.compile(r"\b(var|local|module|data|each|count|path|terraform)\.|\$\{|\(")
+_REFERENCE = lazy_compile(r"\b(var|local|module|data|each|count|path|terraform)\.|\$\{|\(")
 
 
 def normalized(value: str | None) -> str | None:
@@ -43,7 +44,7 @@ def is_literal(value: str | None) -> bool:
 @cache
 def replacement_table() -> dict[str, dict[str, Any]]:
     """The curated table of replacement-forcing attributes (changerisk/data)."""
-    text = resources.files("changerisk").joinpath("data/tf_replacement.json").read_text()
+    text = read_text("tf_replacement.json")
     table: dict[str, dict[str, Any]] = json.loads(text)["resources"]
     return table
 
@@ -216,7 +217,7 @@ _GUARDS: tuple[tuple[str, str, bool, str], ...] = (
     ("point_in_time_recovery.enabled", "false", True, "the table could be restored"),
 )
 # Google resources default `deletion_protection` to true: removing the line keeps it on.
-_DEFAULT_ON = re.compile(r"^google_")
+_DEFAULT_ON = lazy_compile(r"^google_")
 
 
 def _value(block: Block, name: str) -> str | None:
@@ -372,7 +373,7 @@ def _span(pair: Pair) -> frozenset[int]:
     return frozenset(range(pair.new.block.line, pair.new.block.end_line + 1))
 
 
-_INDEX = re.compile(r"\[([^\]]*)\]")
+_INDEX = lazy_compile(r"\[([^\]]*)\]")
 
 
 def _count(block: Block) -> int | None:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from changerisk.regex import lazy_compile
 from changerisk.rule import (
     Category,
     FileChange,
@@ -30,11 +31,11 @@ _TEST_DIRS = frozenset(
     {"test", "tests", "testing", "spec", "specs", "__tests__", "__mocks__", "fixtures", "testdata"}
     | {"e2e", "mocks", "mock", "integration-tests", "test-utils", "cypress"}
 )
-_TEST_NAME = re.compile(
+_TEST_NAME = lazy_compile(
     r"(^test_.*\.py$|_test\.(py|go)$|^conftest\.py$|\.(test|spec)\.[cm]?[jt]sx?$|Tests?\.java$)"
 )
-_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`")
-_SLASH_COMMENT = re.compile(r"//.*$|/\*.*?\*/")
+_STRING = lazy_compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`")
+_SLASH_COMMENT = lazy_compile(r"//.*$|/\*.*?\*/")
 
 
 def is_test_path(path: str) -> bool:
@@ -131,8 +132,10 @@ _TLS = (
 _PY_VERIFY_KEYWORDS = {"verify": "verify=False", "verify_ssl": "verify_ssl=False"}
 _NOT_TLS_CALLS = frozenset({"decode", "encode"})  # PyJWT 1.x decode(verify=False): a signature
 _PY_UNVERIFIED = "_create_unverified_context"
-_ENV_NAME = re.compile(r"^\s*-\s*name\s*:\s*[\"']?(NODE_TLS_REJECT_UNAUTHORIZED|PYTHONHTTPSVERIFY)")
-_ENV_VALUE = re.compile(r"^\s*value\s*:\s*[\"']?0[\"']?\s*(#.*)?$")
+_ENV_NAME = lazy_compile(
+    r"^\s*-\s*name\s*:\s*[\"']?(NODE_TLS_REJECT_UNAUTHORIZED|PYTHONHTTPSVERIFY)"
+)
+_ENV_VALUE = lazy_compile(r"^\s*value\s*:\s*[\"']?0[\"']?\s*(#.*)?$")
 
 
 def _old_lines(change: FileChange) -> set[str]:
@@ -141,11 +144,11 @@ def _old_lines(change: FileChange) -> set[str]:
 
 
 def _python_tls(change: FileChange) -> Iterator[tuple[int, str]]:
-    from changerisk.parsers.python import calls
-
     text = change.new_text() or ""
     if "verify" not in text and "ssl" not in text:
         return
+    from changerisk.parsers.python import calls
+
     for call in calls(text):
         if call.name == _PY_UNVERIFIED:
             yield call.line, "ssl._create_unverified_context()"
@@ -284,29 +287,29 @@ class TlsVerificationDisabled(Rule):
 # CORS -----------------------------------------------------------------------------------------
 
 _WINDOW = 8  # lines around an added line searched for its partner setting
-_JS_ORIGIN = re.compile(r"\borigin\s*:\s*true\b")
-_JS_STAR = re.compile(r"\borigin\s*:\s*[\"'`]\*[\"'`]")
-_JS_CREDENTIALS = re.compile(r"\bcredentials\s*:\s*true\b")
-_GO_ORIGIN = re.compile(
+_JS_ORIGIN = lazy_compile(r"\borigin\s*:\s*true\b")
+_JS_STAR = lazy_compile(r"\borigin\s*:\s*[\"'`]\*[\"'`]")
+_JS_CREDENTIALS = lazy_compile(r"\bcredentials\s*:\s*true\b")
+_GO_ORIGIN = lazy_compile(
     r"\bAllow(?:ed)?Origins\s*:\s*\[\]string\s*\{\s*\"\*\"\s*\}|\bAllowAllOrigins\s*:\s*true\b"
 )
-_GO_CREDENTIALS = re.compile(r"\bAllowCredentials\s*:\s*true\b")
-_HEADER_ORIGIN = re.compile(r"Access-Control-Allow-Origin[\"']?\s*[,:=]\s*[\"']\*[\"']", re.I)
-_HEADER_CREDENTIALS = re.compile(
+_GO_CREDENTIALS = lazy_compile(r"\bAllowCredentials\s*:\s*true\b")
+_HEADER_ORIGIN = lazy_compile(r"Access-Control-Allow-Origin[\"']?\s*[,:=]\s*[\"']\*[\"']", re.I)
+_HEADER_CREDENTIALS = lazy_compile(
     r"Access-Control-Allow-Credentials[\"']?\s*[,:=]\s*[\"']?true\b", re.IGNORECASE
 )
 _JS_WORDS = ("origin", "credentials")
 _GO_WORDS = ("origins", "allowcredentials")
 _HEADER_WORDS = ("access-control-allow-origin", "access-control-allow-credentials")
-_DJANGO_ALL = re.compile(r"^\s*CORS_(?:ORIGIN_ALLOW_ALL|ALLOW_ALL_ORIGINS)\s*=\s*True\b")
-_DJANGO_CREDENTIALS = re.compile(r"^\s*CORS_ALLOW_CREDENTIALS\s*=\s*True\b")
+_DJANGO_ALL = lazy_compile(r"^\s*CORS_(?:ORIGIN_ALLOW_ALL|ALLOW_ALL_ORIGINS)\s*=\s*True\b")
+_DJANGO_CREDENTIALS = lazy_compile(r"^\s*CORS_ALLOW_CREDENTIALS\s*=\s*True\b")
 
 
 def _python_cors(change: FileChange) -> Iterator[tuple[tuple[int, ...], str]]:
-    from changerisk.parsers.python import calls
-
     text = change.new_text() or ""
     if "allow_credentials" in text or "supports_credentials" in text:
+        from changerisk.parsers.python import calls
+
         for call in calls(text):
             origins = call.arg(keyword="allow_origins") or call.arg(keyword="origins")
             values = [a.value for a in origins.strings()] if origins is not None else []

@@ -14,19 +14,20 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from changerisk.parsers.yamldoc import YNode, parse_stream
+from changerisk.regex import lazy_compile
 from changerisk.rule import Category, Confidence, FileChange, Finding, Rule, Severity
 
 FORMATS = frozenset({"github-workflow"})
 # Triggers that run with the base repository's secrets and a write token, on an event a
 # stranger can cause (a fork's pull request, a comment).
 PRIVILEGED_EVENTS = ("pull_request_target", "workflow_run", "issue_comment")
-_HEAD_REF = re.compile(
+_HEAD_REF = lazy_compile(
     r"github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|"
     r"github\.event\.workflow_run\.head_(sha|branch)|refs/pull/|"
     r"github\.event\.pull_request\.merge_commit_sha|pull_request\.head\.repo|"
     r"steps\.[\w-]+\.outputs\.(head_)?(sha|ref)|github\.event\.issue\.number"
 )
-_CHECKOUT_COMMAND = re.compile(
+_CHECKOUT_COMMAND = lazy_compile(
     r"\bgh\s+pr\s+checkout\b|\bgit\s+fetch\b[^\n]*\bpull/|\bgit\s+checkout\b[^\n]*"
     r"(github\.event\.pull_request\.head|github\.head_ref|workflow_run\.head_)"
 )

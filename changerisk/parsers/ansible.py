@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from changerisk.parsers.yamldoc import YNode, parse_stream
+from changerisk.regex import lazy_compile
 
 FORMATS = frozenset({"ansible"})
 # Playbooks that never touch a real host: Molecule scenarios, tests, examples, docs.
-_NOT_DEPLOYED = re.compile(
+_NOT_DEPLOYED = lazy_compile(
     r"(?i)(^|/)(molecule|tests?|testdata|fixtures?|examples?|samples?|docs?)/"
 )
 _PLAY_LISTS = ("pre_tasks", "tasks", "post_tasks", "handlers")
@@ -73,7 +74,7 @@ _KEYWORDS = frozenset(
         *_BLOCK_LISTS,
     }
 )
-_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_JINJA = lazy_compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,9 +239,9 @@ SHELL_MODULES = frozenset(
     {"shell", "command", "raw"}
     | {f"ansible.{c}.{m}" for c in ("builtin", "legacy") for m in ("shell", "command", "raw")}
 )
-_FREE_OPTIONS = re.compile(r"(?:^|\s)(chdir|creates|removes|executable|warn|stdin)=\S+")
-_EXPRESSION = re.compile(r"\{\{\s*(.*?)\s*\}\}")
-_BLOCK = re.compile(r":\s*[|>][-+0-9]*\s*(#.*)?$")
+_FREE_OPTIONS = lazy_compile(r"(?:^|\s)(chdir|creates|removes|executable|warn|stdin)=\S+")
+_EXPRESSION = lazy_compile(r"\{\{\s*(.*?)\s*\}\}")
+_BLOCK = lazy_compile(r":\s*[|>][-+0-9]*\s*(#.*)?$")
 
 
 def task_scripts(text: str) -> list[tuple[str, int]]:

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
 
+from changerisk.parsers.guard_words import LANGUAGES, fold
 from changerisk.parsers.treesitter import parse
+from changerisk.regex import lazy_compile
 
 _MAX_BYTES = 2_000_000
-LANGUAGES = ("python", "javascript", "typescript", "go", "java")
 
 # Words of decorator, annotation, middleware and dependency names that check the caller:
 # `login_required`, `requireAuth`, `passport.authenticate`, `UseGuards`, `auth.required`.
@@ -145,17 +146,17 @@ _SPECIAL = frozenset(
         "scopes",
     }
 )
-_WORD = re.compile(r"[a-z0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_WORD = lazy_compile(r"[a-z0-9]+")
+_CAMEL = lazy_compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _HTTP_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "del", "all", "options", "head", "any"}
 )
 _ROUTERS = frozenset({"use", "group", "with", "route", "handle", "handlefunc", "mount"})
-_PUBLIC_DECORATORS = re.compile(
+_PUBLIC_DECORATORS = lazy_compile(
     r"^(Public|AllowAnonymous|SkipAuth|NoAuth|Anonymous|PermitAll|"
     r"IsPublic|SkipJwt|Unprotected|allow_anonymous|public)$"
 )
-_PUBLIC_PATH = re.compile(
+_PUBLIC_PATH = lazy_compile(
     r"(?i)health|ready|live|ping|status|version|metrics|login|logout|signup|sign-up|register|"
     r"signin|sign-in|password|reset|forgot|verify|activate|callback|oauth|token|public|static|"
     r"assets|css|js|images?|img|fonts?|favicon|webjars|error|docs|swagger|api-docs|openapi|"
@@ -163,29 +164,6 @@ _PUBLIC_PATH = re.compile(
 )
 
 
-# Every guard name holds one of these words once lowercased (as `is_guard` reads names): the
-# strong and weak words (`oauth2`, `superuser` hold `auth`, `user`), the special names'
-# (`denyAll`, `protect`, `secured`), the mixins' and the dependencies'. A text without any
-# cannot hold a guard, and need not be parsed to look for one.
-_GUARD_WORDS = re.compile(
-    r"auth|jwt|permission|rbac|acl|guard|passport|bearer|csrf|login|logged|signed|admin|"
-    r"user|staff|session|token|role|scope|key|member|protect|secured|deny"
-)
-# Where a guard can come from in Python (decorators, `...RequiredMixin` bases,
-# `permission_classes`, `Depends`/`Security` dependencies) and in Java (annotations): a text
-# with none of these holds no guard whatever its words.
-_GUARD_SYNTAX = {
-    "python": ("@", "Mixin", "permission_classes", "Depends", "Security"),
-    "java": ("@",),
-}
-# Every marker needs one of these words in the text once folded (`_fold`): `csrf_exempt`,
-# the public decorators, `permission_classes`, `authentication_classes`, `AllowAny`, the
-# JWT options and calls (`verify_signature`, `verify=`, `ParseUnverified`, `algorithms`,
-# `ignoreExpiration`, `UnsafeAllowNoneSignatureType`), Spring's `permitAll` and `csrf`.
-_MARKER_WORDS = re.compile(
-    r"csrf|public|anonymous|skipauth|noauth|permitall|skipjwt|unprotected|permission_classes|"
-    r"authentication_classes|allowany|verif|algorithm|ignoreexpiration|unsafeallownone"
-)
 # What a JWT marker needs (`_jwt`), as written but for `algorithms`, matched ignoring case.
 _JWT_WORDS = ("verify", "Unverified", "ignoreExpiration", "UnsafeAllowNoneSignatureType")
 # The assignment targets the Python reader reads (`_python_assignment`).
@@ -198,51 +176,10 @@ _ASSIGNED = (
 )
 
 
-def _fold(text: str) -> str:
-    """`text` lowercased so that what a case-insensitive pattern matches holds the lowercase
-    word: `re.I` also matches `i` to `İ` and `ı`, and `s` to `ſ`."""
-    lowered = text.lower()
-    if lowered.isascii():
-        return lowered
-    return lowered.replace("\u0307", "").replace("\u0131", "i").replace("\u017f", "s")
-
-
-def may_guard(text: str, language: str = "") -> bool:
-    """False when `surface(text, language)` can have no guard: the text holds no word a guard
-    needs, or (Python, Java) none of the syntax that carries one."""
-    syntax = _GUARD_SYNTAX.get(language)
-    if syntax is not None and not any(mark in text for mark in syntax):
-        return False
-    return _search_words(_GUARD_WORDS, text.lower())
-
-
-def may_mark(text: str) -> bool:
-    """False when `surface(text)` can have no marker: the text holds no word a marker needs."""
-    return _search_words(_MARKER_WORDS, _fold(text))
-
-
-def _search_words(words: re.Pattern[str], text: str) -> bool:
-    """Whether `text` holds one of `words` (an alternation of plain words): RE2 looks for
-    all of them in one pass, Python's engine tries each word at each place (which only tells
-    on a long text: a short one is not worth loading RE2 for)."""
-    linear = _linear(words.pattern) if len(text) > _LONG_TEXT else None
-    return (linear or words).search(text) is not None
-
-
-_LONG_TEXT = 20_000
-
-
-@cache
-def _linear(pattern: str) -> Any:
-    from changerisk.paths import linear_regex
-
-    return linear_regex(pattern)
-
-
 def _python_nodes(text: str) -> tuple[bool, bool]:
     """Whether the Python reader needs the calls (only JWT markers come from them) and the
     assignments of `text`: a file without the words they need is read for its definitions."""
-    calls = any(word in text for word in _JWT_WORDS) or "algorithm" in _fold(text)
+    calls = any(word in text for word in _JWT_WORDS) or "algorithm" in fold(text)
     return calls, any(target in text for target in _ASSIGNED)
 
 
@@ -316,13 +253,6 @@ class Surface:
     guarded: dict[str, Guarded] = field(default_factory=dict)
     markers: tuple[Marker, ...] = ()
     receivers: frozenset[str] = frozenset()  # every router/app name that registers something
-
-
-def language_of(path: str, formats: frozenset[str]) -> str:
-    for language in LANGUAGES:
-        if language in formats:
-            return language
-    return ""
 
 
 def surface(text: str, language: str, path: str = "") -> Surface:

@@ -12,11 +12,12 @@ from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from changerisk.model import FileChange
+from changerisk.regex import lazy_compile
 
 # Every block; nesting is checked after, so blocks inside an ERROR node (a partial file
 # rebuilt from diff hunks starts mid-block) still count as top-level.
 _BLOCKS = "(block (identifier) @type) @block"
-_ADDRESS = re.compile(r"^[A-Za-z0-9_.\[\]\"\-*]+$")
+_ADDRESS = lazy_compile(r"^[A-Za-z0-9_.\[\]\"\-*]+$")
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ A plan's `resource_changes[].change.actions` are the ground truth of what an app
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, NamedTuple
 
 from changerisk.errors import InputError
+from changerisk.regex import lazy_compile
 
 SUPPORTED_MAJOR = (0, 1)
 
@@ -155,4 +155,4 @@ def _find_address(text: str, encoded: str, position: int) -> int:
         position = found + 1
 
 
-_KEY_BEFORE = re.compile(r'"address"\s*:\s*$')
+_KEY_BEFORE = lazy_compile(r'"address"\s*:\s*$')

@@ -19,13 +19,14 @@ from typing import Any, NamedTuple
 
 from changerisk.model import FileChange
 from changerisk.parsers.hcl import balance_partial, query, syntax_tree
+from changerisk.regex import lazy_compile
 
 _MAX_DEPTH = 64
-_WS = re.compile(r"[ \t\n\r]*")
-_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"')
-_SURROGATE = re.compile("[\ud800-\udfff]")  # a lone "\\ud800" escape cannot be encoded
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
-_HCL_ESCAPE = re.compile(r'\\(["\\nrt]|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})|\$\$\{|%%\{')
+_WS = lazy_compile(r"[ \t\n\r]*")
+_STRING = lazy_compile(r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"')
+_SURROGATE = lazy_compile("[\ud800-\udfff]")  # a lone "\\ud800" escape cannot be encoded
+_NUMBER = lazy_compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_HCL_ESCAPE = lazy_compile(r'\\(["\\nrt]|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})|\$\$\{|%%\{')
 _HCL_SUFFIXES = (".tf", ".tofu", ".hcl")
 _YAML_SUFFIXES = (".yaml", ".yml", ".template")
 _KEYS = {  # normalised key -> field; the plural forms are the aws_iam_policy_document shape
@@ -43,7 +44,7 @@ _KEYS = {  # normalised key -> field; the plural forms are the aws_iam_policy_do
     "condition": "condition",
     "sid": "sid",
 }
-_YAML_STATEMENT = re.compile(
+_YAML_STATEMENT = lazy_compile(
     r"^( *)(?:[\"']?Statement[\"']?|- +[\"']?(?:Sid|Effect|Action|NotAction)[\"']?) *:(?: |$)"
 )
 _PLURAL = frozenset({"actions", "notactions", "resources", "notresources"})

@@ -13,6 +13,8 @@ from collections.abc import Collection, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from changerisk.regex import lazy_compile
+
 Region = tuple[int, int]  # first and last line, 1-based, inclusive
 
 
@@ -120,7 +122,7 @@ _SCRIPT_KEYS = frozenset(
         "after_failure",
     }
 )
-_NOT_SHELL = re.compile(r"^\s*(python|node|perl|ruby)\b")  # `shell: python {0}`
+_NOT_SHELL = lazy_compile(r"^\s*(python|node|perl|ruby)\b")  # `shell: python {0}`
 
 
 def ci_scripts(text: str) -> list[tuple[str, int]]:
@@ -222,8 +224,8 @@ def _ci_jobs(documents: list[Any]) -> list[Region]:
     return sorted(out)
 
 
-_MAPPING_KEY = re.compile(r"^(?P<lead>[ \t]*)[\w.\-]+[ \t]*:[ \t]*(?:#.*)?$")
-_JOB_KEY_LINE = re.compile(r"^[ \t]*(?:steps|script)[ \t]*:")
+_MAPPING_KEY = lazy_compile(r"^(?P<lead>[ \t]*)[\w.\-]+[ \t]*:[ \t]*(?:#.*)?$")
+_JOB_KEY_LINE = lazy_compile(r"^[ \t]*(?:steps|script)[ \t]*:")
 
 
 def _ci_jobs_by_lines(text: str) -> list[Region]:
@@ -289,10 +291,10 @@ def _env_entries(node: Any) -> list[tuple[str, str | None]]:
     return out
 
 
-_CI_KEY_LINE = re.compile(
+_CI_KEY_LINE = lazy_compile(
     r"^(?P<lead>[ \t]*(?:-[ \t]+)?)(?P<key>[A-Za-z_]+)[ \t]*:(?:[ \t]+(?P<rest>.*))?$"
 )
-_ITEM_LINE = re.compile(r"^(?P<lead>[ \t]*)-[ \t]+(?P<rest>.*)$")
+_ITEM_LINE = lazy_compile(r"^(?P<lead>[ \t]*)-[ \t]+(?P<rest>.*)$")
 
 
 def _scan_ci_lines(text: str) -> list[tuple[str, int]]:
@@ -362,7 +364,7 @@ def _dedent(text: str) -> str:
     return textwrap.dedent(text)
 
 
-_STRUCTURE = re.compile(r"^\s*(?:-(?:\s|$)|[\w.\-\"']+\s*:(?:\s|$)|#)")
+_STRUCTURE = lazy_compile(r"^\s*(?:-(?:\s|$)|[\w.\-\"']+\s*:(?:\s|$)|#)")
 
 
 def _block_bodies(
@@ -404,14 +406,14 @@ def _block_bodies(
     return out
 
 
-_JAVASCRIPT = re.compile(
+_JAVASCRIPT = lazy_compile(
     r"^[ \t]*(?:const|let|var|await|function|import|module\.exports)\b|=>|"
     r"\b(?:core|github|context|console|exec|io)\.\w+\(",
     re.MULTILINE,
 )
 
 
-_PROSE = re.compile(r"^[ \t]*[A-Za-z][\w,'()-]*(?: [\w,'()`-]+){3,}[.:][ \t]*$", re.MULTILINE)
+_PROSE = lazy_compile(r"^[ \t]*[A-Za-z][\w,'()-]*(?: [\w,'()`-]+){3,}[.:][ \t]*$", re.MULTILINE)
 
 
 def _parses_as_shell(script: str) -> bool:
@@ -424,7 +426,7 @@ def _parses_as_shell(script: str) -> bool:
     return not parser.parse(script.encode("utf-8")).root_node.has_error
 
 
-_JENKINS_SH = re.compile(
+_JENKINS_SH = lazy_compile(
     r"\bsh\s*\(?\s*(?:script\s*:\s*)?('''|\"\"\"|'|\")(?P<body>.*?)(?<!\\)\1", re.DOTALL
 )
 
@@ -439,11 +441,11 @@ def jenkins_sh_steps(text: str) -> list[tuple[str, int]]:
 
 # --- Makefile and Dockerfile -----------------------------------------------------------------
 
-_MAKE_DIRECTIVE = re.compile(
+_MAKE_DIRECTIVE = lazy_compile(
     r"^(export|unexport|override|include|-include|sinclude|ifeq|ifneq|ifdef|ifndef|else|endif|"
     r"vpath|set|alias|import|mod)\b"
 )
-_MAKE_ASSIGNMENT = re.compile(r"^[^:#=\s]+\s*(:=|::=|:::=|\?=|\+=|!=|=)")
+_MAKE_ASSIGNMENT = lazy_compile(r"^[^:#=\s]+\s*(:=|::=|:::=|\?=|\+=|!=|=)")
 
 
 def makefile_recipes(text: str) -> list[tuple[str, int]]:
@@ -493,11 +495,11 @@ def _continues(line: str, escape: str) -> bool:
     return trailing % 2 == 1 if escape == "\\" else trailing > 0
 
 
-_RUN = re.compile(r"^\s*(?:ONBUILD\s+)?RUN(?:\s+(?P<body>.*))?$", re.IGNORECASE)
-_RUN_FLAGS = re.compile(r"^(?:--\S+\s+)*")
-_ESCAPE_DIRECTIVE = re.compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.IGNORECASE)
-_HEREDOC_ONLY = re.compile(r"^<<-?\s*(['\"]?)(?P<word>\w+)\1\s*$")
-_HEREDOC = re.compile(r"<<-?\s*(['\"]?)(?P<word>\w+)\1")
+_RUN = lazy_compile(r"^\s*(?:ONBUILD\s+)?RUN(?:\s+(?P<body>.*))?$", re.IGNORECASE)
+_RUN_FLAGS = lazy_compile(r"^(?:--\S+\s+)*")
+_ESCAPE_DIRECTIVE = lazy_compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.IGNORECASE)
+_HEREDOC_ONLY = lazy_compile(r"^<<-?\s*(['\"]?)(?P<word>\w+)\1\s*$")
+_HEREDOC = lazy_compile(r"<<-?\s*(['\"]?)(?P<word>\w+)\1")
 
 
 def dockerfile_runs(text: str) -> list[tuple[str, int]]:
@@ -576,7 +578,7 @@ def _exec_form(body: str) -> str:
     return body
 
 
-_MAKE_VARIABLE = re.compile(
+_MAKE_VARIABLE = lazy_compile(
     r"^(?:(?:override|export|private)\s+)*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*"
     r"(?P<op>:::=|::=|:=|\?=|\+=|!=|=)\s*(?P<value>.*)$"
 )
@@ -616,7 +618,7 @@ def make_targets(text: str) -> list[Region]:
     return out
 
 
-_DOCKER_VARIABLE = re.compile(r"^\s*(?P<kind>ENV|ARG)\s+(?P<rest>.+)$", re.IGNORECASE)
+_DOCKER_VARIABLE = lazy_compile(r"^\s*(?P<kind>ENV|ARG)\s+(?P<rest>.+)$", re.IGNORECASE)
 
 
 def dockerfile_variables(text: str) -> list[tuple[str, str | None]]:
@@ -646,10 +648,10 @@ def dockerfile_variables(text: str) -> list[tuple[str, str | None]]:
 
 # --- package.json --------------------------------------------------------------------------
 
-_SCRIPT_ENTRY = re.compile(
+_SCRIPT_ENTRY = lazy_compile(
     r'^\s*"(?P<key>(?:[^"\\]|\\.)*)"\s*:\s*"(?P<value>(?:[^"\\]|\\.)*)"\s*,?\s*$'
 )
-_SCRIPTS_KEY = re.compile(r'^(?P<lead>\s*)"scripts"\s*:\s*\{\s*$')
+_SCRIPTS_KEY = lazy_compile(r'^(?P<lead>\s*)"scripts"\s*:\s*\{\s*$')
 
 
 def package_scripts(text: str) -> list[tuple[str, int]]:

@@ -23,6 +23,7 @@ from changerisk.parsers.scripts import (
     script_lines_of,
     script_units,
 )
+from changerisk.regex import lazy_compile
 
 if TYPE_CHECKING:
     from tree_sitter import Language, Node
@@ -90,11 +91,11 @@ _WRAPPERS: dict[str, frozenset[str]] = {
 }
 _ASSIGNING = frozenset({"sudo", "env"})  # accept NAME=value before the command
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh"})
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGNMENT = lazy_compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 # GitHub `${{ … }}` expressions, and runs of non-ASCII characters: the bash grammar's scanner
 # reads out of bounds on some code points (e.g. "{" then U+EFA13 crashes the process), and no
 # command name we look for is non-ASCII, so both are parsed as ASCII placeholders.
-_MASKED = re.compile(r"\$\{\{.*?\}\}|[^\x00-\x7f]+")
+_MASKED = lazy_compile(r"\$\{\{.*?\}\}|[^\x00-\x7f]+")
 _MAX_DEPTH = 4
 
 
@@ -506,8 +507,8 @@ def known_regions(change: FileChange) -> tuple[tuple[int, int], ...]:
     )
 
 
-_TERMINATOR = re.compile(r"^\t*([A-Z_][A-Z0-9_]*)\s*$")
-_OPENER = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
+_TERMINATOR = lazy_compile(r"^\t*([A-Z_][A-Z0-9_]*)\s*$")
+_OPENER = lazy_compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 
 
 def blank_heredoc_tails(text: str, regions: Sequence[tuple[int, int]]) -> str:
@@ -531,7 +532,7 @@ def blank_heredoc_tails(text: str, regions: Sequence[tuple[int, int]]) -> str:
     return "\n".join(lines)
 
 
-_PROGRAM_VARIABLE = re.compile(
+_PROGRAM_VARIABLE = lazy_compile(
     r"^\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}"
     r"|\((?P<make>[A-Za-z_][A-Za-z0-9_]*)\)|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))$"
 )

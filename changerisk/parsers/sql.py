@@ -24,6 +24,8 @@ from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any, NamedTuple
 
+from changerisk.regex import lazy_compile
+
 # Op kinds.
 DROP = "drop"  # `object` says what: table, view, materialized view, index, schema, database…
 DROP_COLUMN = "drop-column"
@@ -109,16 +111,16 @@ def bare(name: str) -> str:
 
 # --- lexer -------------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[^\W\d][\w$]*")
-_NUMBER = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?")
-_DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
-_MYSQL_HINT = re.compile(
+_WORD = lazy_compile(r"[^\W\d][\w$]*")
+_NUMBER = lazy_compile(r"\d+(\.\d*)?([eE][+-]?\d+)?")
+_DOLLAR = lazy_compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+_MYSQL_HINT = lazy_compile(
     r"`\w+`|\bENGINE\s*=|\bAUTO_INCREMENT\b|\bUNSIGNED\b|\bMODIFY\s+COLUMN\b|"
     r"\bCHANGE\s+COLUMN\b|\bDELIMITER\b|\bTINYINT\b|\bMEDIUMTEXT\b|\bLONGTEXT\b|/\*!",
     re.IGNORECASE,
 )
-_SQLITE_HINT = re.compile(r"\bAUTOINCREMENT\b|\bPRAGMA\b|\bWITHOUT\s+ROWID\b", re.IGNORECASE)
-_MSSQL_HINT = re.compile(
+_SQLITE_HINT = lazy_compile(r"\bAUTOINCREMENT\b|\bPRAGMA\b|\bWITHOUT\s+ROWID\b", re.IGNORECASE)
+_MSSQL_HINT = lazy_compile(
     r"^\s*GO\s*$|\bNVARCHAR\b|\bIDENTITY\s*\(|\bsp_rename\b|\[dbo\]", re.IGNORECASE | re.MULTILINE
 )
 

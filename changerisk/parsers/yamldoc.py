@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from changerisk.model import FileChange
+from changerisk.regex import lazy_compile
 
 MAX_DEPTH = 64  # deeper nesting is read as an opaque value (alias bombs, hostile input)
-_SEPARATOR = re.compile(r"^---(?:\s|$)")
-_TEMPLATE = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
-_ACTION_LINE = re.compile(r"^\s*(?:\{\{-?.*?-?\}\}\s*)+$")
+_SEPARATOR = lazy_compile(r"^---(?:\s|$)")
+_TEMPLATE = lazy_compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
+_ACTION_LINE = lazy_compile(r"^\s*(?:\{\{-?.*?-?\}\}\s*)+$")
 
 
 @dataclass(frozen=True, eq=False)

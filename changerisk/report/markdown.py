@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from changerisk.model import Finding, Severity
+from changerisk.regex import lazy_compile
 from changerisk.report import Report, Suppressed
 
 MARKER = "<!-- changerisk-report -->"
@@ -22,9 +23,9 @@ MAX_ROWS = 300  # a comment is limited to 65,536 characters; the JSON/SARIF repo
 MAX_EVIDENCE = 120
 
 # `_` inside a word never emphasises (GFM), so aws_db_instance stays readable.
-_SPECIAL = re.compile(r"[\\`*\[\]<>|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_SPECIAL = lazy_compile(r"[\\`*\[\]<>|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # A mention in a bot comment would notify the team on every update: shown as code instead.
-_MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?")
+_MENTION = lazy_compile(r"(?<![\w`])@[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?")
 _BADGE = {
     "none": "🟢",
     "info": "🔵",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from changerisk.errors import PluginError, RuleCrash
-from changerisk.model import Category, FileChange, Finding, Severity
+from changerisk.model import Category, ChangeSet, FileChange, Finding, Severity
 from changerisk.registry import (
     GROUP,
     Plugin,
@@ -472,7 +472,7 @@ def test_crashing_rule_through_the_cli(
 
     from changerisk import api
 
-    monkeypatch.setattr(api, "rules_for", lambda formats: [*all_rules(), Crashing])
+    monkeypatch.setattr(api, "rules_for", lambda changeset: [*all_rules(), Crashing])
     monkeypatch.chdir(tmp_path)
     (tmp_path / "change.diff").write_text(DROP_DIFF, encoding="utf-8")
     code = main(["check", "change.diff", "--select", "TF,ACME"])
@@ -552,12 +552,23 @@ def test_builtin_formats_table_matches_the_rules() -> None:
         assert union == BUILTIN_FORMATS[plugin.prefix], plugin.prefix
 
 
+def _changeset(path: str, line: str) -> ChangeSet:
+    from changerisk.inputs import from_diff_bytes
+
+    diff = (
+        f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
+        f"@@ -1,1 +1,1 @@\n-old\n+{line}\n"
+    )
+    return from_diff_bytes(diff.encode(), origin="test.diff", source="diff")
+
+
 def test_rules_for_skips_families_of_other_formats() -> None:
     from changerisk.registry import all_rules, rules_for
 
     every = {rule.code for rule in all_rules()}
-    markdown = {rule.code for rule in rules_for({"markdown"})}
+    markdown = {rule.code for rule in rules_for(_changeset("README.md", "text"))}
     assert "CRIT102" in markdown and "SHAPE101" in markdown
     assert not any(code.startswith(("TF", "SQL", "K8S")) for code in markdown)
-    assert {rule.code for rule in rules_for({"terraform"})} >= {"TF101", "IAM101"}
+    terraform = _changeset("main.tf", 'resource "aws_s3_bucket" "b" {}')
+    assert {rule.code for rule in rules_for(terraform)} >= {"TF101", "IAM101"}
     assert markdown < every

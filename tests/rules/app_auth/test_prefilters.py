@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from changerisk.parsers import guards
-from changerisk.parsers.guards import may_guard, may_mark, surface
+from changerisk.parsers.guard_words import may_guard, may_mark
+from changerisk.parsers.guards import surface
 from changerisk.testing import run_diff
 
 

@@ -530,9 +530,9 @@ LINE_TEXT = st.text(alphabet=list("autoDeleteObjectsemptyOnd_'\"`.-x \t"), max_s
 @settings(max_examples=300)
 @given(st.lists(LINE_TEXT, max_size=6))
 def test_joined_lines_find_what_some_line_finds(lines: list[str]) -> None:
-    from changerisk.rules import cdk
+    from changerisk.gates import CDK_AUTO_DELETE, CDK_LITERAL
 
-    for pattern in (cdk._AUTO_DELETE, cdk._LITERAL):
+    for pattern in (CDK_AUTO_DELETE, CDK_LITERAL):
         joined = pattern.search("\n".join(lines)) is not None
         assert joined == any(pattern.search(line) for line in lines)
 
