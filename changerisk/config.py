@@ -6,7 +6,6 @@ Errors name the file and the key: `pyproject.toml: [tool.changerisk] fail-on: ..
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -14,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from changerisk import toml
 from changerisk.datafiles import read_text
 from changerisk.errors import ConfigError
 from changerisk.model import LEVEL_NAMES, Severity
@@ -28,11 +28,6 @@ from changerisk.signoff import (
     default_steps,
 )
 from changerisk.team import DEFAULT_LEVELS, Person, Team, identity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 DEFAULT_TIERS = ("any reviewer", "peer", "senior", "senior + owner")
 DEFAULT_TIER_FOR_LEVEL = {
@@ -203,8 +198,8 @@ def config_from_text(text: str, name: str, source: str, label: str) -> Config:
     """Parse the text of a config file named `name` (pyproject.toml or .changerisk.toml)."""
     path = Path(name)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = toml.loads(text)
+    except toml.TomlError as exc:
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("changerisk", {})

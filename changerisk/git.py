@@ -269,6 +269,8 @@ class BlobReader:
             if self._proc.stdin is not None:
                 self._proc.stdin.close()
             self._proc.wait()
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
             self._proc = None
 
 
@@ -279,12 +281,13 @@ def blob_reader(root: str) -> BlobReader:
     """The shared reader of the repository at `root` (closed at exit)."""
     if root not in _READERS:
         if not _READERS:
-            atexit.register(_close_readers)
+            atexit.register(close_readers)
         _READERS[root] = BlobReader(root)
     return _READERS[root]
 
 
-def _close_readers() -> None:
+def close_readers() -> None:
+    """Stop every shared reader's `git cat-file` process."""
     for reader in _READERS.values():
         reader.close()
     _READERS.clear()

@@ -576,8 +576,37 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The `changerisk` console script."""
-    sys.exit(main())
+    """The `changerisk` console script.
+
+    It ends the process without the interpreter's teardown, as mypy does: freeing every module,
+    parse tree and grammar one by one takes a hook run 10-20 ms and changes nothing the user
+    sees. Output is flushed first; a reader that went away is exit 2, as anywhere else."""
+    code = main()
+    if "coverage" in sys.modules:  # a measured run saves its data at exit
+        sys.exit(code)
+    code = _finish(code)
+    os._exit(code)
+
+
+def _finish(code: int) -> int:
+    """Flush the output and stop helper processes: what a normal exit would do for us."""
+    git = sys.modules.get("changerisk.git")
+    if git is not None:
+        git.close_readers()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = EXIT_ERROR
+    except OSError as exc:
+        click.echo(f"changerisk: error: cannot write the output: {exc}", err=True)
+        code = EXIT_ERROR
+    except ValueError:  # closed already, after a broken pipe
+        pass
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        code = code or EXIT_ERROR
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

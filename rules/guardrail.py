@@ -7,17 +7,12 @@ Used by the integrity rules (INT103, INT105, INT106); no rules here.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from changerisk import toml
 from changerisk.parsers.yamldoc import YNode, parse_stream
 from changerisk.rule import FileChange
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 LEVELS = ("none", "info", "low", "medium", "high", "critical")
 _DEFAULT_TIERS = ("any reviewer", "peer", "senior", "senior + owner")
@@ -43,8 +38,8 @@ def config_table(change: FileChange, side: str) -> dict[str, Any] | None:
     if not complete(change, side):
         return None  # a bare diff shows part of the file: the rest is unknown
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+        data = toml.loads(text)
+    except toml.TomlError:
         return None
     if change.path.rsplit("/", 1)[-1] == "pyproject.toml":
         tool = data.get("tool", {})
