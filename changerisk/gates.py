@@ -151,6 +151,166 @@ def sql_may_report(change: FileChange) -> bool:
     return sql_runs_forward(change) and SQL_REPORTABLE.search(change.new_text() or "") is not None
 
 
+# IAM and NET: policies, grants and exposure in infrastructure code.
+
+# An escape that can spell a character the words below look for: JSON, HCL and YAML `\u`,
+# `\U` and `\x` escapes, JSON's `\/`, and YAML's escaped line break, which joins two lines
+# of a quoted string without a space.
+_ESCAPE = lazy_compile(r"\\[uUx/\r\n]")
+
+
+def _flat(text: str) -> str:
+    """`text` in lower case without underscores: the policy reader finds its keys so
+    (`not_actions`, `NotAction`), and the words below are spelled so."""
+    return text.lower().replace("_", "")
+
+
+def _has_any(text: str, words: tuple[str, ...]) -> bool:
+    return any(word in text for word in words)
+
+
+IAM_POLICY_FORMATS = frozenset({"iam-policy", "terraform", "cloudformation"})
+# A wildcard of an IAM pattern: a `*` or `?` with a character that is not blank beside it.
+# Every pattern that can read as "everything" or match an action it does not name has one
+# ("*", "s3:*", "iam:Pass?ole"); Terraform's splat `[*]` (removed first), a spaced product
+# `a * b` and a formatted conditional `a ? b : c` have none.
+_IAM_WILDCARD = lazy_compile(r"\S[*?]|[*?]\S")
+# Words (`_flat`) without which no statement, grant or member can be reported: NotAction and
+# NotResource (IAM101, IAM102), a role trust (IAM103), the AWS managed administrator
+# policies, GCP roles and Azure role assignments (IAM106), GCP's public members (IAM107), and
+# the escalation actions of `data/iam_access.json` (IAM104; tests/engine/test_gates.py holds
+# this list to that table).
+IAM_WORDS = (
+    "notaction",
+    "notresource",
+    "sts:assumerole",
+    "administratoraccess",
+    "iamfullaccess",
+    "poweruseraccess",
+    "roles/",
+    "azurermroleassignment",
+    "allusers",
+    "allauthenticatedusers",
+    "iam:createpolicyversion",
+    "iam:setdefaultpolicyversion",
+    "iam:createaccesskey",
+    "iam:createloginprofile",
+    "iam:updateloginprofile",
+    "iam:attachuserpolicy",
+    "iam:attachgrouppolicy",
+    "iam:attachrolepolicy",
+    "iam:putuserpolicy",
+    "iam:putgrouppolicy",
+    "iam:putrolepolicy",
+    "iam:addusertogroup",
+    "iam:updateassumerolepolicy",
+    "iam:passrole",
+    "lambda:updatefunctioncode",
+    "lambda:updatefunctionconfiguration",
+    "glue:updatedevendpoint",
+    "ssm:sendcommand",
+    "ec2-instance-connect:sendsshpublickey",
+)
+# The AWS managed administrator policies: all CDK code can attach (IAM106).
+IAM_ADMIN_POLICIES = ("administratoraccess", "iamfullaccess", "poweruseraccess")
+
+
+def iam_may_report(change: FileChange) -> bool:
+    """Whether the new side can hold a wildcard, a trust, an administrator grant, a public
+    member or an escalation action, or the old side a condition (IAM105)."""
+    if change.is_binary:
+        return False
+    new = change.new_text() or ""
+    if change.formats & CDK_FORMATS and _has_any(new.lower(), IAM_ADMIN_POLICIES):
+        return True
+    if not change.formats & IAM_POLICY_FORMATS:
+        return False
+    old = change.old_text() or ""
+    if "condition" in old.lower() or _ESCAPE.search(old) or _ESCAPE.search(new):
+        return True
+    if _IAM_WILDCARD.search(new.replace("[*]", "")):
+        return True
+    return _has_any(_flat(new), IAM_WORDS)
+
+
+NET_INFRA_FORMATS = frozenset({"terraform", "cloudformation"})
+# Words (`_flat`) without which no infrastructure exposure can be reported: a public source
+# (NET101, NET102: `AWS_PUBLIC` of rules/ingress.py), an Azure security rule (whose "*",
+# "Internet" and "Any" are sources too), a public database flag or an Azure database
+# firewall's end address (NET102), and the storage settings of `data/network_exposure.json`
+# (NET103; tests/engine/test_gates.py holds this list to that table).
+NET_INFRA_WORDS = (
+    "0.0.0.0/0",
+    "::/0",
+    "azurermnetworksecurity",
+    "publiclyaccessible",
+    "255.255.255.255",
+    "acl",
+    "accesscontrol",
+    "blockpublicpolicy",
+    "restrictpublicbuckets",
+    "allowblobpublicaccess",
+    "allownesteditemstobepublic",
+    "containeraccesstype",
+    "publicaccessprevention",
+    "publicnetworkaccessenabled",
+)
+NET_CODE_FORMATS = frozenset(
+    {"python", "javascript", "typescript", "go", "java", "shell", "dockerfile", "yaml"}
+)
+# Every word of the TLS patterns of rules/transport.py (lower case, on added lines); the
+# transport tests hold the two lists together.
+NET_TLS_WORDS = (
+    "rejectunauthorized",
+    "strictssl",
+    "insecureskipverify",
+    "hostname",
+    "cert_none",
+    "check_hostname",
+    "node_tls_reject_unauthorized",
+    "pythonhttpsverify",
+    "git_ssl_no_verify",
+)
+_NET_TEST_DIRS = frozenset(
+    {"test", "tests", "testing", "spec", "specs", "__tests__", "__mocks__", "fixtures", "testdata"}
+    | {"e2e", "mocks", "mock", "integration-tests", "test-utils", "cypress"}
+)
+_NET_TEST_NAME = lazy_compile(
+    r"(^test_.*\.py$|_test\.(py|go)$|^conftest\.py$|\.(test|spec)\.[cm]?[jt]sx?$|Tests?\.java$)"
+)
+
+
+def is_test_path(path: str) -> bool:
+    """Tests, fixtures and mocks: not production code (the transport rules skip them)."""
+    parts = path_parts(path)
+    return any(p.lower() in _NET_TEST_DIRS for p in parts[:-1]) or bool(
+        _NET_TEST_NAME.search(parts[-1] if parts else "")
+    )
+
+
+def net_may_report(change: FileChange) -> bool:
+    """Whether infrastructure code holds a public source, flag or storage setting (or lost a
+    public access block), or production code added a TLS or CORS setting's word."""
+    if change.is_binary:
+        return False
+    if change.formats & NET_INFRA_FORMATS:
+        new = change.new_text() or ""
+        if _ESCAPE.search(new) or _has_any(_flat(new), NET_INFRA_WORDS):
+            return True
+        if "awss3bucketpublicaccessblock" in _flat(change.old_text() or ""):
+            return True  # a public access block removed (NET103)
+    if not change.formats & NET_CODE_FORMATS or not change.added_lines:
+        return False
+    if is_test_path(change.path):
+        return False
+    if _has_any(change.added_text.lower(), NET_TLS_WORDS):
+        return True
+    new = change.new_text() or ""
+    if "python" in change.formats and ("verify" in new or "ssl" in new):
+        return True  # a keyword argument or an unverified context (NET104)
+    return "credentials" in new.lower()  # every CORS pair allows credentials (NET105)
+
+
 def _any(test: Callable[[FileChange], bool]) -> Callable[[ChangeSet], bool]:
     return lambda changeset: any(test(change) for change in changeset.files)
 
@@ -160,6 +320,8 @@ def _any(test: Callable[[FileChange], bool]) -> Callable[[ChangeSet], bool]:
 GATES: dict[str, Callable[[ChangeSet], bool]] = {
     "AUTH": _any(auth_may_report),
     "CDK": _any(cdk_may_report),
+    "IAM": _any(iam_may_report),
+    "NET": _any(net_may_report),
     "SQL": _any(sql_may_report),
 }
 

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from changerisk import toml
 from changerisk.parsers.yamldoc import YNode, parse_stream
+from changerisk.regex import lazy_compile
 from changerisk.rule import FileChange
 
 LEVELS = ("none", "info", "low", "medium", "high", "critical")
@@ -225,12 +226,12 @@ class Gate(NamedTuple):
 
 
 _SOFT_RUN = (
-    (re.compile(r"\|\|\s*(true|:|exit\s+0)\b"), "its failure is ignored (|| true)"),
-    (re.compile(r";\s*exit\s+0\s*$|\bset\s+\+e\b", re.M), "its exit code is dropped"),
-    (re.compile(r"--fail-on[= ]\s*['\"]?(none|critical)\b"), "it fails only at {0}"),
-    (re.compile(r"--ignore[= ]\s*['\"]?(\S+)"), "it ignores {0}"),
-    (re.compile(r"--select[= ]\s*['\"]?(\S+)"), "it runs only {0}"),
-    (re.compile(r"--exit-zero\b|--no-fail\b"), "it always exits 0"),
+    (lazy_compile(r"\|\|\s*(true|:|exit\s+0)\b"), "its failure is ignored (|| true)"),
+    (lazy_compile(r";\s*exit\s+0\s*$|\bset\s+\+e\b", re.M), "its exit code is dropped"),
+    (lazy_compile(r"--fail-on[= ]\s*['\"]?(none|critical)\b"), "it fails only at {0}"),
+    (lazy_compile(r"--ignore[= ]\s*['\"]?(\S+)"), "it ignores {0}"),
+    (lazy_compile(r"--select[= ]\s*['\"]?(\S+)"), "it runs only {0}"),
+    (lazy_compile(r"--exit-zero\b|--no-fail\b"), "it always exits 0"),
 )
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from changerisk.gates import is_test_path
 from changerisk.regex import lazy_compile
 from changerisk.rule import (
     Category,
@@ -24,25 +25,10 @@ from changerisk.rule import (
     Rule,
     Severity,
     Status,
-    path_parts,
 )
 
-_TEST_DIRS = frozenset(
-    {"test", "tests", "testing", "spec", "specs", "__tests__", "__mocks__", "fixtures", "testdata"}
-    | {"e2e", "mocks", "mock", "integration-tests", "test-utils", "cypress"}
-)
-_TEST_NAME = lazy_compile(
-    r"(^test_.*\.py$|_test\.(py|go)$|^conftest\.py$|\.(test|spec)\.[cm]?[jt]sx?$|Tests?\.java$)"
-)
 _STRING = lazy_compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`")
 _SLASH_COMMENT = lazy_compile(r"//.*$|/\*.*?\*/")
-
-
-def is_test_path(path: str) -> bool:
-    parts = path_parts(path)
-    return any(p.lower() in _TEST_DIRS for p in parts[:-1]) or bool(
-        _TEST_NAME.search(parts[-1] if parts else "")
-    )
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -79,51 +65,51 @@ _ENV = frozenset({"shell", "dockerfile", "yaml", "javascript", "typescript", "py
 _TLS = (
     _Pattern(
         frozenset({"javascript", "typescript"}),
-        re.compile(r"\brejectUnauthorized\s*:\s*false\b"),
+        lazy_compile(r"\brejectUnauthorized\s*:\s*false\b"),
         "rejectUnauthorized: false",
         words=("rejectunauthorized",),
     ),
     _Pattern(
         frozenset({"javascript", "typescript"}),
-        re.compile(r"\bstrictSSL\s*:\s*false\b"),
+        lazy_compile(r"\bstrictSSL\s*:\s*false\b"),
         "strictSSL: false",
         words=("strictssl",),
     ),
     _Pattern(
         frozenset({"go"}),
-        re.compile(r"\bInsecureSkipVerify\s*[:=]\s*true\b"),
+        lazy_compile(r"\bInsecureSkipVerify\s*[:=]\s*true\b"),
         "InsecureSkipVerify: true",
         words=("insecureskipverify",),
     ),
     _Pattern(
         frozenset({"java"}),
-        re.compile(r"\b(NoopHostnameVerifier|ALLOW_ALL_HOSTNAME_VERIFIER)\b"),
+        lazy_compile(r"\b(NoopHostnameVerifier|ALLOW_ALL_HOSTNAME_VERIFIER)\b"),
         "a hostname verifier that accepts every host",
         words=("hostname",),
     ),
     _Pattern(
         frozenset({"python"}),
-        re.compile(r"\bverify_mode\s*=\s*ssl\.CERT_NONE\b|\bcheck_hostname\s*=\s*False\b"),
+        lazy_compile(r"\bverify_mode\s*=\s*ssl\.CERT_NONE\b|\bcheck_hostname\s*=\s*False\b"),
         "ssl CERT_NONE / check_hostname = False",
         words=("cert_none", "check_hostname"),
     ),
     _Pattern(
         _ENV,
-        re.compile(r"\bNODE_TLS_REJECT_UNAUTHORIZED\b[\"']?\s*[=:]\s*[\"']?0\b"),
+        lazy_compile(r"\bNODE_TLS_REJECT_UNAUTHORIZED\b[\"']?\s*[=:]\s*[\"']?0\b"),
         "NODE_TLS_REJECT_UNAUTHORIZED=0",
         raw=True,
         words=("node_tls_reject_unauthorized",),
     ),
     _Pattern(
         _ENV,
-        re.compile(r"\bPYTHONHTTPSVERIFY\b[\"']?\s*[=:]\s*[\"']?0\b"),
+        lazy_compile(r"\bPYTHONHTTPSVERIFY\b[\"']?\s*[=:]\s*[\"']?0\b"),
         "PYTHONHTTPSVERIFY=0",
         raw=True,
         words=("pythonhttpsverify",),
     ),
     _Pattern(
         _ENV,
-        re.compile(r"\bGIT_SSL_NO_VERIFY\b[\"']?\s*[=:]\s*[\"']?(1|true)\b", re.IGNORECASE),
+        lazy_compile(r"\bGIT_SSL_NO_VERIFY\b[\"']?\s*[=:]\s*[\"']?(1|true)\b", re.IGNORECASE),
         "GIT_SSL_NO_VERIFY=true",
         raw=True,
         words=("git_ssl_no_verify",),

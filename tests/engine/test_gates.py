@@ -68,11 +68,11 @@ def test_every_gate_is_a_builtin_family() -> None:
 @pytest.mark.parametrize(
     ("diff", "shut"),
     [
-        (HANDLER, {"AUTH", "CDK", "SQL"}),  # no decorator, no CDK word, no SQL file
-        (ADDITIVE_SQL, {"AUTH", "CDK", "SQL"}),  # only adds: nothing a SQL rule reports
-        (DROP_SQL, {"AUTH", "CDK"}),
-        (GUARD_REMOVED, {"CDK", "SQL"}),
-        (CDK_DESTROY, {"AUTH", "SQL"}),
+        (HANDLER, set(gates.GATES)),  # no decorator, no CDK word, no SQL file
+        (ADDITIVE_SQL, set(gates.GATES)),  # only adds: nothing a SQL rule reports
+        (DROP_SQL, set(gates.GATES) - {"SQL"}),
+        (GUARD_REMOVED, set(gates.GATES) - {"AUTH"}),
+        (CDK_DESTROY, set(gates.GATES) - {"CDK"}),
         # a drop in a test fixture, a seed or a down script runs on no live database
         (_diff("tests/fixtures/reset.sql", "", "DROP TABLE t;\n", new=True), set(gates.GATES)),
         (_diff("db/migrations/0002.down.sql", "", "DROP TABLE t;\n", new=True), set(gates.GATES)),
@@ -157,3 +157,128 @@ def test_a_check_does_not_import_families_behind_closed_gates() -> None:
     assert {"SQL101", "AUTH101"} <= codes
     assert {"changerisk.rules.sql", "changerisk.rules.app_auth"} <= modules
     assert "changerisk.rules.cdk" not in modules
+
+
+# --- IAM and NET: infrastructure code -------------------------------------------------------
+
+BUCKET_TAGS = _diff(
+    "infra/buckets.tf",
+    'resource "aws_s3_bucket" "logs" {\n  bucket = "acme-logs"\n  tags = { team = "web" }\n}\n',
+    'resource "aws_s3_bucket" "logs" {\n  bucket = "acme-logs"\n  tags = { team = "data" }\n}\n',
+)
+SPLAT_AND_CONDITIONAL = _diff(
+    "infra/outputs.tf",
+    'output "ids" {\n  value = aws_instance.web[*].id\n}\n',
+    'output "ids" {\n  value = var.on ? aws_instance.web[*].id : []\n}\n',
+)
+
+
+def _policy(actions: str, old: str = "") -> str:
+    body = 'data "aws_iam_policy_document" "ci" {\n  statement {\n    actions   = [%s]\n'
+    body += '    resources = ["arn:aws:s3:::ci/x"]\n%s  }\n}\n'
+    return _diff(
+        "infra/ci.tf",
+        body % ('"s3:GetObject"', old),
+        body % (actions, ""),
+    )
+
+
+CONDITION = (
+    '    condition {\n      test     = "StringEquals"\n'
+    '      variable = "aws:SourceVpce"\n      values   = ["vpce-1"]\n    }\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("diff", "family", "open_"),
+    [
+        (BUCKET_TAGS, "IAM", False),
+        (BUCKET_TAGS, "NET", False),
+        (SPLAT_AND_CONDITIONAL, "IAM", False),  # a splat and a formatted conditional
+        (HANDLER, "NET", False),
+        (_policy('"*"'), "IAM", True),
+        (_policy('"iam:PassRole"'), "IAM", True),
+        (_policy('"IAM:passrole"'), "IAM", True),  # action names ignore case
+        (_policy('"s3:GetObject"', old=CONDITION), "IAM", True),  # a condition dropped
+        (_policy('"s3:PutObject"'), "IAM", False),
+        (
+            _diff(
+                "infra/sg.tf",
+                'resource "aws_security_group_rule" "ssh" {\n  cidr_blocks = ["10.0.0.0/8"]\n}\n',
+                'resource "aws_security_group_rule" "ssh" {\n  cidr_blocks = ["0.0.0.0/0"]\n}\n',
+            ),
+            "NET",
+            True,
+        ),
+        (_diff("app/client.py", "", "requests.get(url, verify=False)\n", new=True), "NET", True),
+        (_diff("tests/test_client.py", "", "get(url, verify=False)\n", new=True), "NET", False),
+        (
+            _diff("web/cors.ts", "", "app.use(cors({ credentials: true }));\n", new=True),
+            "NET",
+            True,
+        ),
+    ],
+)
+def test_iam_and_net_gates(diff: str, family: str, open_: bool) -> None:
+    assert (family not in gates.closed(_changeset(diff))) is open_
+
+
+def test_an_escape_that_spells_a_wildcard_keeps_the_iam_gate_open() -> None:
+    """JSON reads "\\u002a" as "*": the gate cannot see the word, so any such escape opens it,
+    and the rule does fire."""
+    policy = '{\n  "Statement": [\n    {"Effect": "Allow", "Action": "\\u002a", "Resource": "\\u002a"}\n  ]\n}\n'
+    diff = _diff("policies/ci.json", "", policy, new=True)
+    assert "IAM" not in gates.closed(_changeset(diff))
+    iam = [rule for rule in all_rules() if family(rule) == "IAM"]
+    assert "IAM101" in {f.code for f in run_diff(diff, rules=iam).findings}
+
+
+def test_a_json_escaped_slash_keeps_the_net_gate_open() -> None:
+    template = (
+        '{"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {\n'
+        '  "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,\n'
+        '    "CidrIp": "0.0.0.0\\/0"}]}}}}\n'
+    )
+    diff = _diff("templates/sg.json", "", template, new=True)
+    assert "NET" not in gates.closed(_changeset(diff))
+    net = [rule for rule in all_rules() if family(rule) == "NET"]
+    assert "NET101" in {f.code for f in run_diff(diff, rules=net).findings}
+
+
+def test_the_gate_words_cover_the_tables() -> None:
+    """The IAM and NET words are spelled out (reading the tables would cost the gate a JSON
+    parse); every entry the rules look up must hold one of them."""
+    from changerisk.rules.iam_policies import table as iam_table
+    from changerisk.rules.ingress import AWS_PUBLIC
+    from changerisk.rules.ingress import table as network_table
+    from changerisk.rules.transport import _TLS
+
+    def flat(text: str) -> str:
+        return text.lower().replace("_", "")
+
+    iam = iam_table()
+    for word in [*iam["escalation"], *iam["admin_policies"], *iam["gcp_roles"]]:
+        assert any(w in flat(word) for w in gates.IAM_WORDS), word
+    for policy in iam["admin_policies"]:
+        assert flat(policy) in gates.IAM_ADMIN_POLICIES
+    for cidr in AWS_PUBLIC:
+        assert any(w in flat(cidr) for w in gates.NET_INFRA_WORDS), cidr
+    for entry in network_table()["storage"]:
+        attribute = entry["attribute"].rpartition(".")[2]
+        assert any(w in flat(attribute) for w in gates.NET_INFRA_WORDS), attribute
+    for pattern in _TLS:
+        assert set(pattern.words) <= set(gates.NET_TLS_WORDS), pattern.what
+
+
+def test_a_tags_change_imports_no_iam_or_net_rules() -> None:
+    heavy = {
+        "changerisk.rules.access",
+        "changerisk.rules.iam_policies",
+        "changerisk.rules.network",
+        "changerisk.rules.transport",
+    }
+    _, modules = _check_in_a_new_process(BUCKET_TAGS + HANDLER)
+    assert not heavy & modules
+    codes, modules = _check_in_a_new_process(BUCKET_TAGS + _policy('"*"'))
+    assert "IAM101" in codes
+    assert "changerisk.rules.access" in modules
