@@ -288,6 +288,12 @@ def is_test_path(path: str) -> bool:
     )
 
 
+def python_may_skip_tls(text: str) -> bool:
+    """Whether Python code can turn TLS verification off: a `verify=False` argument, or an
+    unverified context from `ssl` (NET104 reads the calls of no other file)."""
+    return "verify" in text or "ssl" in text
+
+
 def net_may_report(change: FileChange) -> bool:
     """Whether infrastructure code holds a public source, flag or storage setting (or lost a
     public access block), or production code added a TLS or CORS setting's word."""
@@ -306,8 +312,8 @@ def net_may_report(change: FileChange) -> bool:
     if _has_any(change.added_text.lower(), NET_TLS_WORDS):
         return True
     new = change.new_text() or ""
-    if "python" in change.formats and ("verify" in new or "ssl" in new):
-        return True  # a keyword argument or an unverified context (NET104)
+    if "python" in change.formats and python_may_skip_tls(new):
+        return True
     return "credentials" in new.lower()  # every CORS pair allows credentials (NET105)
 
 

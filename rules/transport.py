@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from changerisk.gates import is_test_path
+from changerisk.gates import is_test_path, python_may_skip_tls
 from changerisk.regex import lazy_compile
 from changerisk.rule import (
     Category,
@@ -131,7 +131,7 @@ def _old_lines(change: FileChange) -> set[str]:
 
 def _python_tls(change: FileChange) -> Iterator[tuple[int, str]]:
     text = change.new_text() or ""
-    if "verify" not in text and "ssl" not in text:
+    if not python_may_skip_tls(text):
         return
     from changerisk.parsers.python import calls
 
